@@ -1,0 +1,1 @@
+"""bse-platform: BSE equity bhavcopies to ML-ready technical-indicator features, as Dagster assets."""

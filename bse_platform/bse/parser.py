@@ -1,0 +1,300 @@
+"""Bhavcopy bytes to the clean table, in two steps a caller can also take one at a time.
+
+``read_raw_bhavcopy`` unzips, decodes and splits the rows under the file's own header, detects the
+format and reads the date the file carries: what a check of the raw file needs.
+``read_bhavcopy`` then types and renames the rows onto the clean schema, classifies instruments
+and validates the result. ``parse_bhavcopy`` is the one-call public entry.
+
+Row labels are the file's line numbers (the header is line 1), so every error names a line.
+"""
+
+import csv
+import datetime as dt
+import io
+import logging
+import re
+import zipfile
+from collections.abc import Collection
+from dataclasses import dataclass
+
+import pandas as pd
+
+from bse_platform.bse.errors import BrokenBhavcopyError, StaleBhavcopyError
+from bse_platform.bse.formats import BhavcopyFormat, detect_format
+from bse_platform.bse.instruments import classify_instruments
+from bse_platform.bse.products import date_from_file_name
+from bse_platform.clean_schema import CLEAN_COLUMNS, EQUITY_CLASSES, clean_bhavcopy_schema
+from bse_platform.validation import ValidationReport, validate
+
+log = logging.getLogger(__name__)
+
+# Rows with the wrong field count are skipped and reported; past this share the file fails.
+DEFAULT_MAX_BAD_ROW_SHARE = 0.01
+
+_LINE_ENDS = re.compile(r"\r+\n|\r")
+_INTEGER_COLUMNS = ("security_code", "num_trades", "volume")
+_PRICE_COLUMNS = ("open", "high", "low", "close", "last", "prev_close")
+_TEXT_COLUMNS = ("isin", "symbol", "name", "group", "instrument_type")
+
+
+def looks_like_html(content: bytes) -> bool:
+    """BSE answers a missing, unpublished or blocked file with an HTML page (often with HTTP 200)."""
+    head = content[:512].lstrip().lower()
+    return head.startswith((b"<!doctype", b"<html", b"<?xml", b"<head", b"<body")) or b"<html" in head
+
+
+@dataclass(frozen=True)
+class SkippedRow:
+    line: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class RawBhavcopy:
+    """A bhavcopy split into rows under its own header, as published (text, trimmed)."""
+
+    file: str  # how messages name it: the file name, plus the zip member
+    file_names: tuple[str, ...]  # the names it goes by: download name, zip member
+    format: BhavcopyFormat
+    table: pd.DataFrame  # the format's known columns; index = line number
+    date_inside: dt.date | None  # from the format's date column, if it has one
+    skipped_rows: tuple[SkippedRow, ...]
+    ignored_columns: tuple[str, ...]
+
+    def trade_date(self, requested: dt.date | None = None) -> dt.date:
+        """The file's trade date: from its date column, else its BSE file name, else ``requested``.
+
+        A file whose sources disagree is broken; one that is consistent but not of ``requested`` is stale.
+        """
+        sources = [(f"{self.format.date_column} column", self.date_inside)] + [
+            (f"file name {name}", date_from_file_name(name)) for name in self.file_names
+        ]
+        known = [(source, day) for source, day in sources if day is not None]
+        if len({day for _, day in known}) > 1:
+            said = ", ".join(f"{source} says {day}" for source, day in known)
+            raise BrokenBhavcopyError(f"the file disagrees with itself about its trade date: {said}", file=self.file)
+        if not known:
+            if requested is None:
+                raise BrokenBhavcopyError(
+                    "no trade date: the file has no date column, no BSE file name, and none was given",
+                    file=self.file,
+                )
+            return requested
+        source, found = known[0]
+        if requested is not None and found != requested:
+            raise StaleBhavcopyError(file=self.file, found=found, requested=requested, source=source)
+        return found
+
+
+@dataclass(frozen=True)
+class ParsedBhavcopy:
+    raw: RawBhavcopy
+    trade_date: dt.date
+    frame: pd.DataFrame  # the clean table; index = line number in the file
+    dropped_duplicate_lines: tuple[int, ...]  # exact repeats of an earlier row
+    validation: ValidationReport
+
+
+def read_raw_bhavcopy(
+    content: bytes, filename: str | None = None, *, max_bad_row_share: float = DEFAULT_MAX_BAD_ROW_SHARE
+) -> RawBhavcopy:
+    file_names = (filename,) if filename else ()
+    file = filename or "<bhavcopy>"
+    if not content.strip():
+        raise BrokenBhavcopyError("empty file", file=file)
+    if content[:2] == b"PK":
+        member, content = _unzip(content, file)
+        file_names += (member,)
+        file = f"{file}/{member}"
+    if looks_like_html(content):
+        raise BrokenBhavcopyError(
+            "not a bhavcopy: an HTML page (BSE serves one for a file that is missing, not yet "
+            "published, or blocked)",
+            file=file,
+        )
+    rows = csv.reader(io.StringIO(_LINE_ENDS.sub("\n", _decode(content))))
+    header = [name.strip() for name in next(rows, [])]
+    fmt = detect_format(header, file=file)
+
+    width = len(header)
+    lines, records, skipped = [], [], []
+    for row in rows:
+        if not any(field.strip() for field in row):
+            continue
+        if len(row) > width and not any(row[width:]):
+            row = row[:width]  # trailing empty fields
+        if len(row) != width:
+            skipped.append(SkippedRow(rows.line_num, f"{len(row)} fields where the header has {width}"))
+            continue
+        lines.append(rows.line_num)
+        records.append(row)
+    if not records:
+        raise BrokenBhavcopyError("no data rows under the header", file=file)
+    if skipped:
+        share = len(skipped) / (len(skipped) + len(records))
+        first = skipped[0]
+        if share > max_bad_row_share:
+            raise BrokenBhavcopyError(
+                f"{len(skipped)} of {len(skipped) + len(records)} rows have the wrong number of fields, "
+                f"more than the allowed {max_bad_row_share:.1%} (first: {first.reason})",
+                file=file,
+                line=first.line,
+            )
+        log.warning("%s: skipped %d row(s) with the wrong number of fields, first at line %d: %s",
+                    file, len(skipped), first.line, first.reason)  # fmt: skip
+
+    ignored = tuple(c for c in header if c not in fmt.header)
+    if ignored:
+        log.warning("%s: ignoring columns unknown to the %s format: %s", file, fmt.name, ", ".join(ignored))
+    table = pd.DataFrame(records, columns=header, index=pd.Index(lines, name="line"))
+    table = table.loc[:, [c for c in header if c in fmt.header]].apply(lambda col: col.str.strip())
+    return RawBhavcopy(
+        file=file,
+        file_names=file_names,
+        format=fmt,
+        table=table,
+        date_inside=_date_inside(table, fmt, file),
+        skipped_rows=tuple(skipped),
+        ignored_columns=ignored,
+    )
+
+
+def read_bhavcopy(
+    content: bytes,
+    filename: str | None = None,
+    trade_date: dt.date | None = None,
+    *,
+    instrument_classes: Collection[str] | None = EQUITY_CLASSES,
+    max_bad_row_share: float = DEFAULT_MAX_BAD_ROW_SHARE,
+) -> ParsedBhavcopy:
+    """Parse and validate; bad values are reported in ``validation`` rather than raised."""
+    raw = read_raw_bhavcopy(content, filename, max_bad_row_share=max_bad_row_share)
+    day = raw.trade_date(trade_date)
+    frame, dropped = _to_clean(raw, day)
+    if instrument_classes is not None:
+        frame = frame[frame["instrument_class"].isin(list(instrument_classes))]
+    return ParsedBhavcopy(raw, day, frame, dropped, validate(frame, clean_bhavcopy_schema(day)))
+
+
+def parse_bhavcopy(
+    content: bytes,
+    filename: str | None = None,
+    trade_date: dt.date | None = None,
+    *,
+    instrument_classes: Collection[str] | None = EQUITY_CLASSES,
+    max_bad_row_share: float = DEFAULT_MAX_BAD_ROW_SHARE,
+) -> pd.DataFrame:
+    """Any BSE equity bhavcopy (EQ, EQ_ISINCODE, BSE_EQ_BHAVCOPY, UDiFF; zipped or not) as the clean table.
+
+    The trade date comes from the file's date column, else its BSE file name, else ``trade_date``;
+    if they disagree, or there is none, a ``BhavcopyError`` says so. ``instrument_classes`` keeps
+    equity instruments by default (see ``clean_schema.INSTRUMENT_CLASSES``; None keeps every class).
+    Rows with the wrong field count are skipped and logged, up to ``max_bad_row_share`` of the file.
+    """
+    parsed = read_bhavcopy(
+        content,
+        filename,
+        trade_date,
+        instrument_classes=instrument_classes,
+        max_bad_row_share=max_bad_row_share,
+    )
+    if not parsed.validation.passed:
+        raise BrokenBhavcopyError(parsed.validation.summary(row_label="line"), file=parsed.raw.file)
+    return parsed.frame.reset_index(drop=True)
+
+
+def _unzip(content: bytes, file: str) -> tuple[str, bytes]:
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            members = [n for n in archive.namelist() if n.lower().endswith(".csv")]
+            if len(members) != 1:
+                raise BrokenBhavcopyError(
+                    f"a zip archive should hold one CSV file, this one holds {archive.namelist()}", file=file
+                )
+            return members[0], archive.read(members[0])
+    except (zipfile.BadZipFile, EOFError) as error:
+        raise BrokenBhavcopyError(f"a zip archive that cannot be read (truncated download?): {error}", file=file) from error
+
+
+def _decode(content: bytes) -> str:
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return content.decode("latin-1")  # names with Windows-1252 characters in old files
+
+
+def _date_inside(table: pd.DataFrame, fmt: BhavcopyFormat, file: str) -> dt.date | None:
+    if fmt.date_column is None:
+        return None
+    texts = table[fmt.date_column]
+    dates = {}
+    for text in texts.unique():
+        dates[text] = _parse_date(text, fmt, file, line=int(texts.eq(text).idxmax()))
+    if len(set(dates.values())) > 1:
+        firsts = ", ".join(f"{d} (line {texts.eq(t).idxmax()})" for t, d in dates.items())
+        raise BrokenBhavcopyError(f"rows carry several trade dates: {firsts}", file=file)
+    return next(iter(dates.values()))
+
+
+def _parse_date(text: str, fmt: BhavcopyFormat, file: str, line: int) -> dt.date:
+    for date_format in fmt.date_formats:
+        try:
+            return dt.datetime.strptime(text, date_format).date()
+        except ValueError:
+            continue
+    raise BrokenBhavcopyError(f"{fmt.date_column} {text!r} is not a date", file=file, line=line)
+
+
+def _to_clean(raw: RawBhavcopy, trade_date: dt.date) -> tuple[pd.DataFrame, tuple[int, ...]]:
+    source_of = {clean: source for source, clean in raw.format.to_clean.items()}
+    frame = pd.DataFrame(index=raw.table.index)
+    frame["trade_date"] = pd.Timestamp(trade_date)
+    for column in CLEAN_COLUMNS:
+        source = source_of.get(column)
+        if column in _TEXT_COLUMNS:
+            text = raw.table[source] if source else pd.Series(None, index=frame.index, dtype=object)
+            frame[column] = text.where(text.ne(""), None)
+        elif column in _PRICE_COLUMNS or column in _INTEGER_COLUMNS or column == "turnover":
+            frame[column] = _numbers(raw, source, integer=column in _INTEGER_COLUMNS)
+    if frame["security_code"].isna().any():
+        line = frame["security_code"].isna().idxmax()
+        raise BrokenBhavcopyError(f"{source_of['security_code']} is empty", file=raw.file, line=int(line))
+    frame["prev_close"] = frame["prev_close"].mask(frame["prev_close"].eq(0))  # 0.00 = no previous close
+    frame["instrument_class"] = classify_instruments(frame["group"], frame["instrument_type"], frame["isin"])
+    frame["source_format"] = raw.format.name
+    frame = frame.astype({name: dtype for name, (dtype, _) in CLEAN_COLUMNS.items()})
+    return _drop_exact_duplicates(frame, raw.file)
+
+
+def _numbers(raw: RawBhavcopy, source: str, *, integer: bool) -> pd.Series:
+    text = raw.table[source]
+    blank = text.eq("")
+    values = pd.to_numeric(text.mask(blank), errors="coerce")
+    bad = values.isna() & ~blank
+    if integer:
+        bad |= values.notna() & values.ne(values.round())
+    if bad.any():
+        line = int(bad.idxmax())
+        more = f" ({int(bad.sum())} rows like this)" if bad.sum() > 1 else ""
+        kind = "a whole number" if integer else "a number"
+        raise BrokenBhavcopyError(f"{source} {text[line]!r} is not {kind}{more}", file=raw.file, line=line)
+    return values
+
+
+def _drop_exact_duplicates(frame: pd.DataFrame, file: str) -> tuple[pd.DataFrame, tuple[int, ...]]:
+    repeated = frame["security_code"].duplicated(keep=False)
+    if not repeated.any():
+        return frame, ()
+    distinct = frame[repeated].drop_duplicates()
+    conflicting = distinct["security_code"].duplicated(keep=False)
+    if conflicting.any():
+        code = distinct.loc[conflicting, "security_code"].iloc[0]
+        lines = frame.index[frame["security_code"].eq(code)].tolist()
+        raise BrokenBhavcopyError(
+            f"security {code} appears on lines {', '.join(map(str, lines))} with different values",
+            file=file,
+            line=lines[0],
+        )
+    dropped = frame.index[frame.duplicated()]
+    log.warning("%s: dropped %d exact repeat(s) of earlier rows at line(s) %s", file, len(dropped), list(dropped))
+    return frame.drop(dropped), tuple(int(line) for line in dropped)

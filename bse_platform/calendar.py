@@ -1,0 +1,87 @@
+"""Which dates are BSE trade dates.
+
+The exchange calendar ``XBOM`` (exchange_calendars) knows weekends, holidays and some special
+Saturday sessions, but lists Muhurat-trading evenings as holidays although BSE publishes a
+bhavcopy for them, so extra session dates are added on top. The calendar only knows holidays
+about a year ahead: past its horizon every weekday counts as a session, with a warning.
+"""
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from functools import cache, cached_property
+
+import exchange_calendars
+import pandas as pd
+
+log = logging.getLogger(__name__)
+
+BSE_TIMEZONE = "Asia/Kolkata"
+
+# Diwali Muhurat-trading evenings: BSE publishes a bhavcopy, XBOM calls them holidays.
+MUHURAT_SESSIONS: tuple[dt.date, ...] = (
+    dt.date(2018, 11, 7),
+    dt.date(2019, 10, 27),
+    dt.date(2020, 11, 14),
+    dt.date(2021, 11, 4),
+    dt.date(2022, 10, 24),
+    dt.date(2023, 11, 12),
+    dt.date(2024, 11, 1),
+    dt.date(2025, 10, 21),
+)
+
+
+@dataclass(frozen=True)
+class TradingCalendar:
+    """BSE sessions: XBOM's sessions plus ``extra_sessions``, weekdays past XBOM's horizon."""
+
+    extra_sessions: frozenset[dt.date] = field(default_factory=lambda: frozenset(MUHURAT_SESSIONS))
+
+    @cached_property
+    def _xbom(self) -> exchange_calendars.ExchangeCalendar:
+        return exchange_calendars.get_calendar("XBOM")
+
+    @property
+    def first_known_date(self) -> dt.date:
+        return self._xbom.first_session.date()
+
+    @property
+    def horizon(self) -> dt.date:
+        """The last date whose holidays XBOM knows."""
+        return self._xbom.last_session.date()
+
+    def sessions(self, start: dt.date, end: dt.date) -> list[dt.date]:
+        """Trade dates in [start, end], oldest first."""
+        if start < self.first_known_date:
+            raise ValueError(f"XBOM knows no sessions before {self.first_known_date}; asked from {start}")
+        known_end = min(end, self.horizon)
+        days = set()
+        if start <= known_end:
+            days.update(d.date() for d in self._xbom.sessions_in_range(start, known_end))
+        if end > self.horizon:
+            self.warn_past_horizon(end)
+            beyond = pd.bdate_range(max(start, self.horizon + dt.timedelta(days=1)), end)
+            days.update(d.date() for d in beyond)
+        days.update(d for d in self.extra_sessions if start <= d <= end)
+        return sorted(days)
+
+    def non_sessions(self, start: dt.date, end: dt.date) -> list[dt.date]:
+        """Calendar days in [start, end] that are not trade dates (weekends, holidays)."""
+        sessions = set(self.sessions(start, end))
+        all_days = (start + dt.timedelta(days=i) for i in range((end - start).days + 1))
+        return [d for d in all_days if d not in sessions]
+
+    def is_session(self, day: dt.date) -> bool:
+        return bool(self.sessions(day, day))
+
+    def warn_past_horizon(self, day: dt.date) -> None:
+        _warn_past_horizon_once(self.horizon)
+
+
+@cache
+def _warn_past_horizon_once(horizon: dt.date) -> None:
+    log.warning(
+        "XBOM knows BSE holidays only through %s; later dates count as trade dates on every weekday "
+        "(upgrade exchange_calendars to learn the next year's holidays)",
+        horizon,
+    )
