@@ -59,7 +59,6 @@ class TradingCalendar:
         if start <= known_end:
             days.update(d.date() for d in self._xbom.sessions_in_range(start, known_end))
         if end > self.horizon:
-            self.warn_past_horizon(end)
             beyond = pd.bdate_range(max(start, self.horizon + dt.timedelta(days=1)), end)
             days.update(d.date() for d in beyond)
         days.update(d for d in self.extra_sessions if start <= d <= end)
@@ -72,10 +71,12 @@ class TradingCalendar:
         return [d for d in all_days if d not in sessions]
 
     def is_session(self, day: dt.date) -> bool:
+        self.warn_if_past_horizon(day)
         return bool(self.sessions(day, day))
 
-    def warn_past_horizon(self, day: dt.date) -> None:
-        _warn_past_horizon_once(self.horizon)
+    def warn_if_past_horizon(self, day: dt.date) -> None:
+        if day > self.horizon:
+            _warn_past_horizon_once(self.horizon)
 
 
 @cache

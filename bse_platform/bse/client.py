@@ -1,0 +1,116 @@
+"""HTTP client for BSE's bhavcopy downloads: polite, retrying, and precise about what went wrong.
+
+BSE's web firewall wants browser-like headers (Accept-Language, Referer); a missing or unpublished
+file comes back as 404 or, more often, as an HTML page with status 200. Those are "not published",
+told apart from refusals (403) and outages (5xx, time-outs) that outlasted the retries. Whether a
+served file is broken or stale is for the parser to say (``read_raw_bhavcopy(...).trade_date``).
+"""
+
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from bse_platform.bse.errors import AccessDeniedError, NotPublishedError, SourceUnavailableError
+from bse_platform.bse.parser import looks_like_html
+from bse_platform.bse.products import DEFAULT_BASE_URL, DEFAULT_ERAS, Era, bhavcopy_url
+
+# A user agent that contains a URL is blocked, so this one names a plain desktop browser.
+DEFAULT_HEADERS: Mapping[str, str] = {
+    "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36",
+    "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    "Accept-Language": "en-US,en;q=0.9",
+    "Accept-Encoding": "gzip, deflate",
+    "Referer": "https://www.bseindia.com/",
+}
+
+_RETRIED_STATUSES = (429, 500, 502, 503, 504)
+
+
+@dataclass(frozen=True)
+class PublishedFile:
+    url: str
+    file_name: str
+    content: bytes
+
+
+class BseClient:
+    def __init__(
+        self,
+        base_url: str = DEFAULT_BASE_URL,
+        *,
+        headers: Mapping[str, str] = DEFAULT_HEADERS,
+        eras: Sequence[Era] = DEFAULT_ERAS,
+        timeout_seconds: float = 30.0,
+        retries: int = 4,
+        backoff_seconds: float = 2.0,
+        min_interval_seconds: float = 1.0,
+    ):
+        self.base_url = base_url
+        self.eras = tuple(eras)
+        self.timeout_seconds = timeout_seconds
+        self.min_interval_seconds = min_interval_seconds
+        self._session = requests.Session()
+        self._session.headers.update(headers)
+        retry = Retry(
+            total=retries,
+            backoff_factor=backoff_seconds,
+            status_forcelist=_RETRIED_STATUSES,
+            allowed_methods=frozenset({"GET", "HEAD"}),
+            respect_retry_after_header=True,
+            raise_on_status=False,
+        )
+        adapter = HTTPAdapter(max_retries=retry)
+        self._session.mount("http://", adapter)
+        self._session.mount("https://", adapter)
+        self._throttle_lock = threading.Lock()
+        self._last_request_at = 0.0
+
+    def url_for(self, trade_date) -> str:
+        return bhavcopy_url(trade_date, self.base_url, self.eras)
+
+    def fetch(self, trade_date) -> PublishedFile:
+        """The file BSE publishes for ``trade_date``, as served; raises a ``BseSourceError`` if none."""
+        url = self.url_for(trade_date)
+        response = self._get(url)
+        if response.status_code == 404:
+            raise NotPublishedError(f"no bhavcopy for {trade_date} yet: BSE answered 404", url)
+        if response.status_code == 403:
+            raise AccessDeniedError(
+                "BSE refused the download (403): its firewall wants browser-like request headers "
+                "(Accept-Language, Referer: https://www.bseindia.com/) and a user agent without a URL",
+                url,
+            )
+        if response.status_code in _RETRIED_STATUSES:
+            raise SourceUnavailableError(f"BSE answered {response.status_code} after retries", url)
+        if response.status_code != 200:
+            raise SourceUnavailableError(f"unexpected HTTP {response.status_code} from BSE", url)
+        if looks_like_html(response.content):
+            raise NotPublishedError(
+                f"no bhavcopy for {trade_date} yet: BSE served an HTML page instead of the file", url
+            )
+        return PublishedFile(url, PurePosixPath(urlsplit(url).path).name, response.content)
+
+    def close(self) -> None:
+        self._session.close()
+
+    def _get(self, url: str) -> requests.Response:
+        self._wait_turn()
+        try:
+            return self._session.get(url, timeout=self.timeout_seconds)
+        except requests.RequestException as error:
+            raise SourceUnavailableError(f"BSE could not be reached: {error}", url) from error
+
+    def _wait_turn(self) -> None:
+        """Keep at least ``min_interval_seconds`` between requests (BSE blocks impatient clients)."""
+        with self._throttle_lock:
+            wait = self._last_request_at + self.min_interval_seconds - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            self._last_request_at = time.monotonic()

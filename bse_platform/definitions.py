@@ -1,0 +1,57 @@
+"""The code location: every asset, check, job and resource, with resources chosen from the environment.
+
+Settings (all optional; see README "Settings"):
+  BSE_STORAGE_URI      local folder (default ./data) or s3://bucket/prefix
+  BSE_S3_ENDPOINT_URL  S3 endpoint for MinIO or another S3 (default AWS)
+  BSE_S3_REGION        S3 region
+  AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY   S3 credentials (read by Dagster as EnvVar, never stored)
+  BSE_BASE_URL         bhavcopy folder URL (default BSE's own); point it at a mirror for offline work
+  BSE_MIN_ROWS         fewer data rows than this fail the raw check (default 1000)
+  BSE_REQUEST_INTERVAL_SECONDS  least time between two downloads (default 1)
+  BSE_EXTRA_SESSIONS, BSE_PARTITIONS_START   see defs/partitions.py
+"""
+
+import os
+
+from dagster import Definitions, EnvVar
+
+from bse_platform.bse.products import DEFAULT_BASE_URL
+from bse_platform.defs.ingestion import clean_bhavcopy, raw_bhavcopy
+from bse_platform.defs.io_managers import ParquetIOManager, RawFileIOManager
+from bse_platform.defs.jobs import ingest_bhavcopy_job
+from bse_platform.defs.resources import BseSourceResource, StorageResource
+
+
+def storage_from_env() -> StorageResource:
+    base_uri = os.getenv("BSE_STORAGE_URI", "data")
+    if not base_uri.startswith("s3://"):
+        return StorageResource(base_uri=base_uri)
+    return StorageResource(
+        base_uri=base_uri,
+        s3_endpoint_url=os.getenv("BSE_S3_ENDPOINT_URL"),
+        s3_region=os.getenv("BSE_S3_REGION"),
+        s3_access_key_id=EnvVar("AWS_ACCESS_KEY_ID"),
+        s3_secret_access_key=EnvVar("AWS_SECRET_ACCESS_KEY"),
+    )
+
+
+def bse_source_from_env() -> BseSourceResource:
+    return BseSourceResource(
+        base_url=os.getenv("BSE_BASE_URL", DEFAULT_BASE_URL),
+        min_rows=int(os.getenv("BSE_MIN_ROWS", "1000")),
+        min_interval_seconds=float(os.getenv("BSE_REQUEST_INTERVAL_SECONDS", "1")),
+    )
+
+
+storage = storage_from_env()
+
+defs = Definitions(
+    assets=[raw_bhavcopy, clean_bhavcopy],
+    jobs=[ingest_bhavcopy_job],
+    resources={
+        "bse": bse_source_from_env(),
+        "storage": storage,
+        "raw_file_io_manager": RawFileIOManager(storage=storage),
+        "parquet_io_manager": ParquetIOManager(storage=storage),
+    },
+)

@@ -1,0 +1,1 @@
+"""The Dagster layer: partitions, resources, IO managers, assets and checks composing the pure modules."""

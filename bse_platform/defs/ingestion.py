@@ -1,0 +1,151 @@
+"""Ingestion assets: the bhavcopy as published (raw) and as the clean table, with blocking checks."""
+
+import hashlib
+
+import pandas as pd
+from dagster import (
+    AssetCheckSpec,
+    AssetExecutionContext,
+    Config,
+    Failure,
+    MetadataValue,
+    Output,
+    asset,
+)
+from pydantic import Field
+
+from bse_platform.bse import BhavcopyError, BseSourceError, read_bhavcopy, read_raw_bhavcopy
+from bse_platform.bse.client import PublishedFile
+from bse_platform.bse.parser import DEFAULT_MAX_BAD_ROW_SHARE
+from bse_platform.bse.raw_schema import raw_bhavcopy_schema
+from bse_platform.defs.checks import check_from_error, check_from_report
+from bse_platform.defs.partitions import TRADE_DATE_PARTITIONS, partition_trade_date
+from bse_platform.defs.resources import BseSourceResource
+from bse_platform.validation import validate
+
+RAW_CHECK = "is_bhavcopy_of_its_trade_date"
+CLEAN_CHECK = "matches_clean_schema"
+_PREVIEW_COLUMNS = ["security_code", "symbol", "name", "instrument_class", "open", "high", "low", "close", "volume"]
+
+
+@asset(
+    partitions_def=TRADE_DATE_PARTITIONS,
+    io_manager_key="raw_file_io_manager",
+    group_name="ingestion",
+    kinds={"csv"},
+    check_specs=[
+        AssetCheckSpec(
+            RAW_CHECK,
+            asset="raw_bhavcopy",
+            blocking=True,
+            partitions_def=TRADE_DATE_PARTITIONS,
+            description="A known bhavcopy format, of this trade date, with enough well-formed rows",
+        )
+    ],
+)
+def raw_bhavcopy(context: AssetExecutionContext, bse: BseSourceResource):
+    """The trade date's bhavcopy exactly as BSE published it (the source of truth).
+
+    Fails, storing nothing, when BSE has no file (not published yet, refused, unreachable); a file
+    that is broken or of another date is kept as served and fails the blocking check instead.
+    """
+    trade_date = partition_trade_date(context.partition_key)
+    client = bse.client()
+    try:
+        published = client.fetch(trade_date)
+    except BseSourceError as error:
+        raise Failure(
+            description=f"trade date {trade_date}: {error}",
+            metadata={"url": error.url, "outcome": type(error).__name__},
+        ) from error
+    finally:
+        client.close()
+
+    metadata = {
+        "url": published.url,
+        "file_name": published.file_name,
+        "bytes": len(published.content),
+        "sha256": hashlib.sha256(published.content).hexdigest(),
+    }
+    try:
+        raw = read_raw_bhavcopy(published.content, published.file_name)
+        raw.trade_date(trade_date)
+        report = validate(raw.table, raw_bhavcopy_schema(raw.format, min_rows=bse.min_rows))
+        check = check_from_report(RAW_CHECK, report, raw.table)
+        metadata |= {"format": raw.format.name, "rows": len(raw.table), "skipped_rows": len(raw.skipped_rows)}
+    except BhavcopyError as error:
+        check = check_from_error(RAW_CHECK, error)
+        metadata["format"] = "unreadable"
+    yield Output(published, metadata=metadata)
+    yield check
+
+
+class CleanBhavcopyConfig(Config):
+    instrument_classes: list[str] | None = Field(
+        default=None,
+        description="Keep only these instrument classes (see clean_schema.INSTRUMENT_CLASSES); "
+        "null keeps every class, and feature families pick equities themselves",
+    )
+    max_bad_row_share: float = Field(
+        default=DEFAULT_MAX_BAD_ROW_SHARE,
+        description="Rows with the wrong field count are skipped and reported; past this share the file fails",
+    )
+
+
+@asset(
+    partitions_def=TRADE_DATE_PARTITIONS,
+    io_manager_key="parquet_io_manager",
+    group_name="ingestion",
+    kinds={"parquet", "pandas"},
+    check_specs=[
+        AssetCheckSpec(
+            CLEAN_CHECK,
+            asset="clean_bhavcopy",
+            blocking=True,
+            partitions_def=TRADE_DATE_PARTITIONS,
+            description="Types, one row per security, positive prices, low <= open <= high, known classes",
+        )
+    ],
+)
+def clean_bhavcopy(context: AssetExecutionContext, config: CleanBhavcopyConfig, raw_bhavcopy: PublishedFile):
+    """One typed row per security for the trade date, in the clean schema every feature reads.
+
+    A file that does not parse or validate fails the check and writes nothing.
+    """
+    trade_date = partition_trade_date(context.partition_key)
+    try:
+        parsed = read_bhavcopy(
+            raw_bhavcopy.content,
+            raw_bhavcopy.file_name,
+            trade_date,
+            instrument_classes=config.instrument_classes,
+            max_bad_row_share=config.max_bad_row_share,
+        )
+    except BhavcopyError as error:
+        yield check_from_error(CLEAN_CHECK, error)
+        raise Failure(description=f"trade date {trade_date}: {error}; nothing was written") from error
+
+    yield check_from_report(CLEAN_CHECK, parsed.validation, parsed.frame)
+    if not parsed.validation.passed:
+        raise Failure(
+            description=f"trade date {trade_date}: {parsed.validation.summary(row_label='line')}; nothing was written"
+        )
+    frame = parsed.frame.reset_index(drop=True)
+    yield Output(
+        frame,
+        metadata={
+            "rows": len(frame),
+            "securities": int(frame["security_code"].nunique()),
+            "source_file": parsed.raw.file,
+            "source_format": parsed.raw.format.name,
+            "rows_by_instrument_class": MetadataValue.json(frame["instrument_class"].value_counts().to_dict()),
+            "skipped_rows": MetadataValue.json([vars(row) for row in parsed.raw.skipped_rows]),
+            "dropped_duplicate_lines": MetadataValue.json(list(parsed.dropped_duplicate_lines)),
+            "ignored_columns": MetadataValue.json(list(parsed.raw.ignored_columns)),
+            "preview": MetadataValue.md(_preview(frame)),
+        },
+    )
+
+
+def _preview(frame: pd.DataFrame) -> str:
+    return frame[_PREVIEW_COLUMNS].head(10).to_markdown(index=False)

@@ -1,0 +1,110 @@
+"""Files under one base URI: a local folder (the embedded default) or ``s3://bucket/prefix``.
+
+Partitioned datasets use the hive layout ``<dataset>/trade_date=YYYY-MM-DD/<file>`` with the
+partition column in the path only (the convention pandas, DuckDB, Spark and Polars all read
+directly). Every write is atomic: on a local disk a file is written aside and renamed into place;
+an S3 object only appears once its upload completes. Rewriting a partition replaces its files.
+"""
+
+import datetime as dt
+import os
+import uuid
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.fs as pafs
+import pyarrow.parquet as pq
+
+PARTITION_COLUMN = "trade_date"
+PARQUET_FILE = "data.parquet"
+_HIVE_DATE = ds.partitioning(pa.schema([(PARTITION_COLUMN, pa.date32())]), flavor="hive")
+
+
+def partition_dir(dataset: str, trade_date: dt.date) -> str:
+    return f"{dataset}/{PARTITION_COLUMN}={trade_date.isoformat()}"
+
+
+class ObjectStore:
+    def __init__(
+        self,
+        base_uri: str,
+        *,
+        s3_endpoint_url: str | None = None,
+        s3_region: str | None = None,
+        s3_access_key_id: str | None = None,
+        s3_secret_access_key: str | None = None,
+    ):
+        self.base_uri = base_uri.rstrip("/")
+        if base_uri.startswith("s3://"):
+            endpoint = urlsplit(s3_endpoint_url) if s3_endpoint_url else None
+            self._fs = pafs.S3FileSystem(
+                access_key=s3_access_key_id,
+                secret_key=s3_secret_access_key,
+                region=s3_region or "us-east-1",
+                endpoint_override=endpoint.netloc if endpoint else None,
+                scheme=endpoint.scheme if endpoint else "https",
+            )
+            self._root = self.base_uri.removeprefix("s3://")
+            self._local = False
+        else:
+            self._fs = pafs.LocalFileSystem()
+            self._root = os.path.abspath(self.base_uri.removeprefix("file://"))
+            self._local = True
+
+    def uri(self, key: str) -> str:
+        return f"{self.base_uri}/{key}"
+
+    def write_bytes(self, key: str, data: bytes) -> None:
+        final = self._path(key)
+        if not self._local:  # an S3 object appears whole when its upload completes, or not at all
+            with self._fs.open_output_stream(final) as stream:
+                stream.write(data)
+            return
+        folder, name = final.rsplit("/", 1)
+        self._fs.create_dir(folder)
+        aside = f"{folder}/.{name}.{uuid.uuid4().hex}.tmp"  # dot-files are skipped by readers
+        try:
+            with self._fs.open_output_stream(aside) as stream:
+                stream.write(data)
+            self._fs.move(aside, final)  # rename: atomic, replaces an older file
+        finally:
+            if self._fs.get_file_info(aside).type == pafs.FileType.File:
+                self._fs.delete_file(aside)
+
+    def read_bytes(self, key: str) -> bytes:
+        with self._fs.open_input_stream(self._path(key)) as stream:
+            return stream.read()
+
+    def write_parquet(self, key: str, table: pa.Table) -> None:
+        # Serialised in memory first, so a failing write never leaves a partial object behind.
+        buffer = pa.BufferOutputStream()
+        pq.write_table(table, buffer, compression="zstd")
+        self.write_bytes(key, buffer.getvalue().to_pybytes())
+
+    def read_partitions(self, dataset: str, trade_dates: Iterable[dt.date]) -> pa.Table:
+        """The Parquet files of ``trade_dates``' partitions in one scan, ``trade_date`` restored from the path."""
+        paths = [self._path(f"{partition_dir(dataset, d)}/{PARQUET_FILE}") for d in sorted(trade_dates)]
+        missing = [p for p, info in zip(paths, self._fs.get_file_info(paths)) if info.type != pafs.FileType.File]
+        if missing:
+            raise FileNotFoundError(f"no stored partition at {', '.join(missing[:5])}")
+        return ds.dataset(
+            paths, filesystem=self._fs, format="parquet", partitioning=_HIVE_DATE, partition_base_dir=self._path(dataset)
+        ).to_table()
+
+    def list_files(self, prefix: str) -> list[str]:
+        """Keys of the files under ``prefix`` (a folder), skipping in-flight temporary files."""
+        selector = pafs.FileSelector(self._path(prefix), allow_not_found=True, recursive=True)
+        keys = [
+            info.path.removeprefix(self._root + "/")
+            for info in self._fs.get_file_info(selector)
+            if info.type == pafs.FileType.File and not info.base_name.startswith(".")
+        ]
+        return sorted(keys)
+
+    def delete(self, key: str) -> None:
+        self._fs.delete_file(self._path(key))
+
+    def _path(self, key: str) -> str:
+        return f"{self._root}/{key}"
