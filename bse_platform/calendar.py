@@ -3,7 +3,8 @@
 The exchange calendar ``XBOM`` (exchange_calendars) knows weekends, holidays and some special
 Saturday sessions, but lists Muhurat-trading evenings as holidays although BSE publishes a
 bhavcopy for them, so extra session dates are added on top. The calendar only knows holidays
-about a year ahead: past its horizon every weekday counts as a session, with a warning.
+about a year ahead: past its horizon every weekday counts as a session, and ``is_session`` and the
+partitions definition log a warning when they reach past it.
 """
 
 import datetime as dt

@@ -38,7 +38,7 @@ class ValidationReport:
             return f"{self.schema}: all {self.rows} rows pass"
         cases = self.failure_cases.head(5)
         examples = "; ".join(
-            f"{row_label} {idx}: {col or 'table'} failed {chk} (value {val!r})"
+            f"{row_label} {idx}: {chk}" if col is None else f"{row_label} {idx}: {col} failed {chk} (value {val!r})"
             for idx, col, chk, val in zip(
                 cases["index"], cases["column"], cases["check"], cases["failure_case"]
             )
@@ -50,6 +50,14 @@ def validate(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> ValidationRepor
     try:
         schema.validate(frame, lazy=True)
     except SchemaErrors as errors:
-        cases = errors.failure_cases.reset_index(drop=True)
-        return ValidationReport(schema.name or "schema", len(frame), cases)
+        return ValidationReport(schema.name or "schema", len(frame), _one_case_per_row_and_check(errors.failure_cases))
     return ValidationReport(schema.name or "schema", len(frame), pd.DataFrame())
+
+
+def _one_case_per_row_and_check(cases: pd.DataFrame) -> pd.DataFrame:
+    """Pandera reports a failed row-wise table check once per column; count it once per row."""
+    table_wide = cases["schema_context"].eq("DataFrameSchema") & cases["index"].notna()
+    if not table_wide.any():
+        return cases.reset_index(drop=True)
+    collapsed = cases[table_wide].drop_duplicates(["check", "index"]).assign(column=None, failure_case=None)
+    return pd.concat([cases[~table_wide], collapsed], ignore_index=True)

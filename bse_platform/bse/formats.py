@@ -112,6 +112,9 @@ _MIN_HEADER_SIMILARITY = 0.5
 
 def detect_format(header: Sequence[str], *, file: str | None) -> BhavcopyFormat:
     """The known format closest to ``header``; fails on an unknown header or a missing column."""
+    repeated = sorted({name for name in header if header.count(name) > 1})
+    if repeated:
+        raise BrokenBhavcopyError(f"header names column(s) {', '.join(repeated)} more than once", file=file, line=1)
     names = set(header)
 
     def similarity(fmt: BhavcopyFormat) -> float:

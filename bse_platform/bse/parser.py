@@ -121,15 +121,11 @@ def read_raw_bhavcopy(
     for row in rows:
         if not any(field.strip() for field in row):
             continue
-        if len(row) > width and not any(row[width:]):
-            row = row[:width]  # trailing empty fields
         if len(row) != width:
             skipped.append(SkippedRow(rows.line_num, f"{len(row)} fields where the header has {width}"))
             continue
         lines.append(rows.line_num)
         records.append(row)
-    if not records:
-        raise BrokenBhavcopyError("no data rows under the header", file=file)
     if skipped:
         share = len(skipped) / (len(skipped) + len(records))
         first = skipped[0]
@@ -142,6 +138,8 @@ def read_raw_bhavcopy(
             )
         log.warning("%s: skipped %d row(s) with the wrong number of fields, first at line %d: %s",
                     file, len(skipped), first.line, first.reason)  # fmt: skip
+    if not records:
+        raise BrokenBhavcopyError("no data rows under the header", file=file)
 
     ignored = tuple(c for c in header if c not in fmt.header)
     if ignored:

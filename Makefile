@@ -1,0 +1,29 @@
+# The README's commands. Each installs what it needs into .venv (re-installing when pyproject.toml changes).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+export DAGSTER_HOME ?= $(CURDIR)
+
+.PHONY: demo test bench ui mirror
+
+$(INSTALLED): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $@
+
+demo: $(INSTALLED)  ## the main job on embedded defaults: offline BSE mirror -> raw + clean, 60 trade dates
+	$(PY) -m bse_platform.demo
+
+test: $(INSTALLED)  ## the test suite
+	$(PY) -m pytest -q
+
+bench: $(INSTALLED)  ## benchmarks; e.g. make bench WHAT=ingest
+	$(PY) -m bse_platform_tests.benchmarks $(WHAT)
+
+ui: $(INSTALLED)  ## the Dagster UI on http://127.0.0.1:3000
+	$(VENV)/bin/dagster dev -w workspace.yaml
+
+mirror: $(INSTALLED)  ## serve a synthetic BSE on loopback (see README for BSE_BASE_URL)
+	$(PY) -m bse_platform.mirror

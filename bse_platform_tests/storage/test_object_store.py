@@ -1,0 +1,62 @@
+import datetime as dt
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from bse_platform.storage import PARQUET_FILE, partition_dir
+
+DAY_1, DAY_2 = dt.date(2025, 8, 25), dt.date(2025, 8, 26)
+
+
+def _table(values):
+    return pa.table({"security_code": pa.array(values, pa.int64()), "close": pa.array([v / 10 for v in values])})
+
+
+def test_bytes_round_trip_and_listing_skips_nothing_real(store):
+    store.write_bytes("raw/trade_date=2025-08-25/EQ250825.CSV", b"a,b\r\n1,2\r\n")
+    assert store.read_bytes("raw/trade_date=2025-08-25/EQ250825.CSV") == b"a,b\r\n1,2\r\n"
+    assert store.list_files("raw") == ["raw/trade_date=2025-08-25/EQ250825.CSV"]
+    assert store.list_files("nothing-here") == []
+
+
+def test_rewrite_replaces_the_file_and_leaves_no_temporary_files(store):
+    key = f"{partition_dir('clean', DAY_1)}/{PARQUET_FILE}"
+    store.write_parquet(key, _table([1, 2, 3]))
+    store.write_parquet(key, _table([7]))
+    assert store.list_files("clean") == [key]
+    assert store.read_partitions("clean", [DAY_1]).column("security_code").to_pylist() == [7]
+
+
+def test_partitions_read_in_one_scan_with_typed_trade_date(store):
+    store.write_parquet(f"{partition_dir('clean', DAY_1)}/{PARQUET_FILE}", _table([1, 2]))
+    store.write_parquet(f"{partition_dir('clean', DAY_2)}/{PARQUET_FILE}", _table([3]))
+    table = store.read_partitions("clean", [DAY_2, DAY_1])
+    assert table.schema.field("trade_date").type == pa.date32()
+    frame = table.to_pandas().sort_values("security_code")
+    assert frame["trade_date"].tolist() == [DAY_1, DAY_1, DAY_2]
+    assert store.read_partitions("clean", [DAY_2]).num_rows == 1
+
+
+def test_missing_partition_is_a_clear_error(store):
+    store.write_parquet(f"{partition_dir('clean', DAY_1)}/{PARQUET_FILE}", _table([1]))
+    with pytest.raises(FileNotFoundError, match="trade_date=2025-08-26"):
+        store.read_partitions("clean", [DAY_1, DAY_2])
+
+
+def test_local_layout_is_read_directly_by_pandas_and_duckdb(tmp_path):
+    from bse_platform.storage import ObjectStore
+
+    store = ObjectStore(str(tmp_path))
+    store.write_parquet(f"{partition_dir('clean', DAY_1)}/{PARQUET_FILE}", _table([1, 2]))
+    store.write_parquet(f"{partition_dir('clean', DAY_2)}/{PARQUET_FILE}", _table([3]))
+
+    by_pandas = pd.read_parquet(tmp_path / "clean")
+    assert sorted(by_pandas["trade_date"].astype(str)) == ["2025-08-25", "2025-08-25", "2025-08-26"]
+    rows = duckdb.sql(
+        f"select trade_date, count(*) from read_parquet('{tmp_path}/clean/*/*.parquet', hive_partitioning=true) "
+        "group by 1 order by 1"
+    ).fetchall()
+    assert rows == [(DAY_1, 2), (DAY_2, 1)]
+
