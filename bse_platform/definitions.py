@@ -43,15 +43,22 @@ def bse_source_from_env() -> BseSourceResource:
     )
 
 
-storage = storage_from_env()
-
-defs = Definitions(
-    assets=[raw_bhavcopy, clean_bhavcopy],
-    jobs=[ingest_bhavcopy_job],
-    resources={
-        "bse": bse_source_from_env(),
+def build_resources(storage: StorageResource, bse: BseSourceResource) -> dict[str, object]:
+    """Every resource the assets need, from the two that vary by deployment."""
+    return {
+        "bse": bse,
         "storage": storage,
         "raw_file_io_manager": RawFileIOManager(storage=storage),
         "parquet_io_manager": ParquetIOManager(storage=storage),
-    },
-)
+    }
+
+
+def build_definitions(storage: StorageResource, bse: BseSourceResource) -> Definitions:
+    return Definitions(
+        assets=[raw_bhavcopy, clean_bhavcopy],
+        jobs=[ingest_bhavcopy_job],
+        resources=build_resources(storage, bse),
+    )
+
+
+defs = build_definitions(storage_from_env(), bse_source_from_env())

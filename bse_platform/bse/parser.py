@@ -62,25 +62,35 @@ class RawBhavcopy:
     ignored_columns: tuple[str, ...]
 
     def trade_date(self, requested: dt.date | None = None) -> dt.date:
-        """The file's trade date: from its date column, else its BSE file name, else ``requested``.
+        """The file's trade date: from its content (date column, zip member name), else its BSE file
+        name, else ``requested``.
 
-        A file whose sources disagree is broken; one that is consistent but not of ``requested`` is stale.
+        Content that disagrees with itself or with the file's name is broken; a file whose content is
+        of another date than ``requested`` is stale (BSE re-serves old files under new names).
         """
-        sources = [(f"{self.format.date_column} column", self.date_inside)] + [
-            (f"file name {name}", date_from_file_name(name)) for name in self.file_names
-        ]
-        known = [(source, day) for source, day in sources if day is not None]
-        if len({day for _, day in known}) > 1:
-            said = ", ".join(f"{source} says {day}" for source, day in known)
+        outer_name, *members = self.file_names or (None,)
+        inside = [(f"{self.format.date_column} column", self.date_inside)]
+        inside += [(f"zip member {name}", date_from_file_name(name)) for name in members]
+        inside = [(source, day) for source, day in inside if day is not None]
+        named = date_from_file_name(outer_name) if outer_name else None
+        if len({day for _, day in inside}) > 1:
+            said = ", ".join(f"{source} says {day}" for source, day in inside)
             raise BrokenBhavcopyError(f"the file disagrees with itself about its trade date: {said}", file=self.file)
-        if not known:
-            if requested is None:
+        if inside:
+            source, found = inside[0]
+            if requested is None and named is not None and named != found:
                 raise BrokenBhavcopyError(
-                    "no trade date: the file has no date column, no BSE file name, and none was given",
+                    f"the file disagrees with its name: {outer_name} says {named}, its {source} says {found}",
                     file=self.file,
                 )
+        elif named is not None:
+            source, found = f"file name {outer_name}", named
+        elif requested is not None:
             return requested
-        source, found = known[0]
+        else:
+            raise BrokenBhavcopyError(
+                "no trade date: the file has no date column, no BSE file name, and none was given", file=self.file
+            )
         if requested is not None and found != requested:
             raise StaleBhavcopyError(file=self.file, found=found, requested=requested, source=source)
         return found

@@ -474,8 +474,8 @@ def test_date_inside_not_the_requested_one_is_stale(sample_bytes, path, name, fo
         assert not isinstance(caught.value, BrokenBhavcopyError)
 
 
-def test_re_served_old_file_under_todays_name_is_broken_not_stale(sample_bytes):
-    """A UDiFF file saved under another day's BSE name: the name and TradDt disagree."""
+def test_file_name_disagreeing_with_the_date_inside_is_broken(sample_bytes):
+    """With no requested date to judge by, a name and a TradDt that disagree make a broken file."""
     name = "BhavCopy_BSE_CM_0_0_0_20240709_F_0000.CSV"
     with pytest.raises(BrokenBhavcopyError, match="disagrees") as caught:
         read_bhavcopy(sample_bytes(UDIFF_SAMPLE), name)
@@ -483,11 +483,12 @@ def test_re_served_old_file_under_todays_name_is_broken_not_stale(sample_bytes):
     assert caught.value.file == name
 
 
-def test_file_name_disagreeing_with_trading_date(sample_bytes):
-    with pytest.raises(BrokenBhavcopyError, match="disagrees") as caught:
+def test_old_file_re_served_under_the_requested_name_is_stale(sample_bytes):
+    """BSE re-serves old files under the new day's name: the content's date decides, and it is stale."""
+    with pytest.raises(StaleBhavcopyError) as caught:
         read_bhavcopy(sample_bytes(ISIN_SAMPLE), "EQ_ISINCODE_010218.CSV", dt.date(2018, 2, 1))
-    assert "2018-01-31" in str(caught.value) and "2018-02-01" in str(caught.value)
-    assert not isinstance(caught.value, StaleBhavcopyError)
+    assert (caught.value.found, caught.value.requested) == (dt.date(2018, 1, 31), dt.date(2018, 2, 1))
+    assert "TRADING_DATE" in str(caught.value)
 
 
 def test_zip_name_disagreeing_with_its_member():

@@ -1,0 +1,322 @@
+"""A stand-in for BSE's download site, serving a synthetic market's bhavcopies over loopback HTTP.
+
+``MirrorSite`` decides every answer without sockets (so tests can also call it directly); it
+behaves as BSE reportedly does: the file at the path ``products.bhavcopy_url`` names, an HTML page
+with status 200 for a bhavcopy it has no file for (holidays, future or unpublished days), 403 from
+the "web firewall" unless the request carries browser-like headers, and whatever faults a test
+injects. ``serve_mirror`` puts a site on a loopback port for the real client to download from.
+"""
+
+import datetime as dt
+import http
+import sys
+import threading
+from collections import deque
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import NamedTuple
+from urllib.parse import unquote, urlsplit
+
+from bse_platform.bse.products import DEFAULT_BASE_URL, DEFAULT_ERAS, PRODUCTS, Era, product_for
+from bse_platform.mirror.generator import SyntheticMarket, published_file
+
+BASE_PATH = urlsplit(DEFAULT_BASE_URL).path  # /download/BhavCopy/Equity/
+REQUIRED_REFERER_PREFIX = "https://www.bseindia.com/"
+HTML = "text/html; charset=utf-8"
+_CONTENT_TYPES = {".zip": "application/x-zip-compressed", ".csv": "text/csv"}
+
+
+class MirrorResponse(NamedTuple):
+    status: int
+    content_type: str
+    body: bytes
+
+
+@dataclass
+class _Fault:
+    response: MirrorResponse
+    remaining: int | None  # None: until cleared
+
+
+class MirrorSite:
+    """BSE's bhavcopy downloads for ``market``: the product ``eras`` name for each session.
+
+    ``published_through`` (None: every session) hides later sessions' files, as before publication.
+    ``require_browser_headers`` answers 403 to requests without ``Referer: https://www.bseindia.com/...``
+    and ``Accept-Language``, or whose user agent contains a URL (BSE's firewall since Sept 2026).
+    """
+
+    def __init__(
+        self,
+        market: SyntheticMarket,
+        eras: Sequence[Era] = DEFAULT_ERAS,
+        *,
+        published_through: dt.date | None = None,
+        require_browser_headers: bool = True,
+    ):
+        self.market = market
+        self.eras = tuple(eras)
+        self.published_through = published_through
+        self.require_browser_headers = require_browser_headers
+        self._board_lots = market.board_lots
+        # IIS, which serves BSE's files, matches paths case-insensitively.
+        self._session_of = {self.file_name(day).lower(): day for day in market.sessions if self._covered(day)}
+        self._sessions = frozenset(self._session_of.values())
+        self._files: dict[dt.date, bytes] = {}
+        self._faults: dict[str, deque[_Fault]] = {}
+        self._lock = threading.Lock()
+
+    def _covered(self, day: dt.date) -> bool:
+        return any(era.first_date <= day for era in self.eras)
+
+    def file_name(self, trade_date: dt.date) -> str:
+        return product_for(trade_date, self.eras).file_name(trade_date)
+
+    def content(self, trade_date: dt.date) -> bytes:
+        """The bytes published for a session (rendered on first use, then kept)."""
+        with self._lock:
+            if trade_date not in self._files:
+                product = product_for(trade_date, self.eras).name
+                _, self._files[trade_date] = published_file(
+                    self.market.day(trade_date), product, trade_date, board_lots=self._board_lots
+                )
+            return self._files[trade_date]
+
+    def is_published(self, trade_date: dt.date) -> bool:
+        return trade_date in self._sessions and (
+            self.published_through is None or trade_date <= self.published_through
+        )
+
+    def set_fault(
+        self,
+        file_name: str,
+        status: int | None = None,
+        *,
+        body: bytes | None = None,
+        content_type: str | None = None,
+        times: int | None = 1,
+    ) -> None:
+        """Answer the next ``times`` requests for ``file_name`` (None: all, until cleared) like this.
+
+        ``status`` defaults to 200 with a ``body`` (a truncated or stale file, say), else 503.
+        Faults queue up per file name in the order they are set, then normal answers resume.
+        """
+        status = status if status is not None else (200 if body is not None else 503)
+        if body is None:
+            body = _status_page(status)
+        content_type = content_type or (_content_type(file_name) if status == 200 else HTML)
+        with self._lock:
+            queue = self._faults.setdefault(file_name.lower(), deque())
+            queue.append(_Fault(MirrorResponse(status, content_type, body), times))
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    def respond(self, path: str, headers: Mapping[str, str]) -> MirrorResponse:
+        """The answer to a GET (or HEAD: the same without the body) of ``path``."""
+        path = unquote(urlsplit(path).path)
+        if self.require_browser_headers and not _browser_like({k.lower(): v for k, v in headers.items()}):
+            return MirrorResponse(403, HTML, _access_denied_page(path))
+        file_name = path[len(BASE_PATH) :] if path.startswith(BASE_PATH) else ""
+        if "/" in file_name or not any(p.name_pattern.fullmatch(file_name) for p in PRODUCTS.values()):
+            return MirrorResponse(404, HTML, _NOT_FOUND_PAGE)
+        fault = self._next_fault(file_name)
+        if fault is not None:
+            return fault
+        trade_date = self._session_of.get(file_name.lower())
+        if trade_date is None or not self.is_published(trade_date):
+            return MirrorResponse(200, HTML, SITE_SHELL_PAGE)  # what BSE serves for a missing file
+        return MirrorResponse(200, _content_type(file_name), self.content(trade_date))
+
+    def _next_fault(self, file_name: str) -> MirrorResponse | None:
+        with self._lock:
+            queue = self._faults.get(file_name.lower())
+            if not queue:
+                return None
+            fault = queue[0]
+            if fault.remaining is not None:
+                fault.remaining -= 1
+                if fault.remaining <= 0:
+                    queue.popleft()
+            return fault.response
+
+
+def _browser_like(headers: Mapping[str, str]) -> bool:
+    return (
+        headers.get("referer", "").startswith(REQUIRED_REFERER_PREFIX)
+        and bool(headers.get("accept-language"))
+        and "://" not in headers.get("user-agent", "")
+    )
+
+
+def _content_type(file_name: str) -> str:
+    return _CONTENT_TYPES.get(file_name.lower()[-4:], "application/octet-stream")
+
+
+# ---------------------------------------------------------------------------------------------
+# Pages
+
+
+def _site_shell_page() -> bytes:
+    """About 14 KB of HTML shaped like bseindia.com's page shell (an Angular app with big menus)."""
+    menus = {
+        "Markets": ["Equity", "Derivatives", "Currency", "Commodity", "Interest Rate", "Mutual Funds",
+                    "SME", "Start-ups", "Debt", "ETF", "Market Statistics", "Bulk Deals", "Block Deals"],
+        "Indices": ["S&P BSE SENSEX", "BSE 100", "BSE 200", "BSE 500", "BSE MidCap", "BSE SmallCap",
+                    "Sectoral Indices", "Thematic Indices", "Strategy Indices", "Index Archives"],
+        "Corporates": ["Announcements", "Corporate Actions", "Results", "Shareholding Pattern",
+                       "Board Meetings", "AGM/EGM", "Insider Trading", "Listing Compliance", "Forthcoming IPO"],
+        "Members": ["Member Directory", "Circulars", "Notices", "Trading Holidays", "Settlement Calendar"],
+        "Investors": ["Investor Services", "Investor Protection Fund", "Complaints", "Awareness Programs"],
+        "Downloads": ["Bhavcopy", "Equity Bhavcopy", "Derivatives Bhavcopy", "Debt Bhavcopy",
+                      "Historical Data", "Scrip Master", "Corporate Actions File", "Delivery Position"],
+        "Listing": ["Equity Listing", "Debt Listing", "SME Listing", "Mutual Fund Listing", "Listing Fees",
+                    "Delisting", "Suspended Scrips", "Revocation of Suspension", "Listing Agreements"],
+        "Regulations": ["Rules", "Bye-Laws", "Regulations", "Circulars Archive", "Consultation Papers",
+                        "Arbitration", "Surveillance Measures", "Graded Surveillance", "Trade for Trade"],
+        "About": ["Overview", "Board of Directors", "Management", "Careers", "Press Releases", "Contact Us"],
+    }  # fmt: skip
+    nav = "\n".join(
+        f'<li class="dropdown"><a class="dropdown-toggle" href="javascript:void(0)">{menu}</a>'
+        f'<ul class="dropdown-menu">'
+        + "".join(f'<li><a href="/{menu.lower()}/{item.lower().replace(" ", "_")}.html" target="_self">{item}</a></li>'
+                  for item in items)
+        + "</ul></li>"
+        for menu, items in menus.items()
+    )  # fmt: skip
+    scripts = "\n".join(
+        f'<script type="text/javascript" src="/include/js/{name}.js?v=20260901"></script>'
+        for name in ("jquery.min", "bootstrap.min", "angular.min", "angular-route", "angular-sanitize", "common",
+                     "marketwatch", "sensexticker", "search", "menu", "footer", "analytics")
+    )  # fmt: skip
+    footer = "\n".join(
+        f'<div class="col-lg-2 col-md-3 col-sm-4"><h4>{menu}</h4><ul>'
+        + "".join(f'<li><a href="/{menu.lower()}/{item.lower().replace(" ", "_")}.html">{item}</a></li>'
+                  for item in items)
+        + "</ul></div>"
+        for menu, items in menus.items()
+    )  # fmt: skip
+    page = f"""<!DOCTYPE html>
+<html lang="en" ng-app="BSEApp">
+<head>
+<meta charset="utf-8" /><meta http-equiv="X-UA-Compatible" content="IE=edge" />
+<meta name="viewport" content="width=device-width, initial-scale=1" />
+<title>BSE (formerly Bombay Stock Exchange) | Stock Share Price | Get Quotes | Indices | Sensex</title>
+<meta name="description" content="BSE Ltd. (formerly Bombay Stock Exchange) is Asia's first stock exchange." />
+<link rel="shortcut icon" href="/include/images/favicon.ico" />
+<link rel="stylesheet" href="/include/css/bootstrap.min.css?v=20260901" />
+<link rel="stylesheet" href="/include/css/bsestyle.css?v=20260901" />
+{scripts}
+</head>
+<body ng-controller="MainCtrl">
+<div id="header" class="container-fluid">
+<div class="row"><div class="col-lg-3"><a href="/"><img src="/include/images/bselogo.png" alt="BSE" /></a></div>
+<div class="col-lg-6"><div class="sensexticker" ng-bind-html="sensex.ticker">S&amp;P BSE SENSEX</div></div>
+<div class="col-lg-3"><input type="text" class="form-control" placeholder="Security Name / Code / ID" /></div></div>
+<nav class="navbar navbar-default"><ul class="nav navbar-nav">
+{nav}
+</ul></nav>
+</div>
+<div id="content" class="container-fluid" ng-view></div>
+<div id="footer" class="container-fluid"><div class="row">
+{footer}
+</div>
+<p class="copyright">Copyright &copy; BSE Ltd. All Rights Reserved. Site best viewed in Chrome, Firefox, Edge.</p>
+</div>
+</body>
+</html>
+"""
+    return page.replace("\n", "\r\n").encode()
+
+
+def _status_page(status: int) -> bytes:
+    phrase = http.HTTPStatus(status).phrase
+    return f"<html><head><title>{status} {phrase}</title></head><body><h1>{phrase}</h1></body></html>".encode()
+
+
+def _access_denied_page(path: str) -> bytes:
+    """The Akamai-style block page a web firewall serves."""
+    url = f"http://www.bseindia.com{path}".replace(":", "&#58;").replace("/", "&#47;").replace(".", "&#46;")
+    return (
+        "<HTML><HEAD>\n<TITLE>Access Denied</TITLE>\n</HEAD><BODY>\n<H1>Access Denied</H1>\n \n"
+        f'You don\'t have permission to access "{url}" on this server.<P>\n'
+        "Reference&#32;&#35;18&#46;5f2c1002&#46;1790000000&#46;1a2b3c4d\n</BODY>\n</HTML>\n"
+    ).encode()
+
+
+SITE_SHELL_PAGE = _site_shell_page()
+_NOT_FOUND_PAGE = (
+    b'<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd">'
+    b"<html><head><title>404 - File or directory not found.</title></head><body><div id=\"content\">"
+    b"<h2>404 - File or directory not found.</h2><h3>The resource you are looking for might have been removed, "
+    b"had its name changed, or is temporarily unavailable.</h3></div></body></html>"
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# HTTP
+
+
+class _MirrorServer(ThreadingHTTPServer):
+    def __init__(self, address: tuple[str, int], site: MirrorSite):
+        self.site = site
+        super().__init__(address, _MirrorHandler)
+
+    def handle_error(self, request, client_address) -> None:
+        # A client hanging up mid-answer is routine (time-outs, aborted downloads); stay quiet.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
+class _MirrorHandler(BaseHTTPRequestHandler):
+    server: _MirrorServer
+    protocol_version = "HTTP/1.1"  # keep-alive, as the client's session expects
+
+    def do_GET(self) -> None:
+        self._answer(with_body=True)
+
+    def do_HEAD(self) -> None:
+        self._answer(with_body=False)
+
+    def _answer(self, *, with_body: bool) -> None:
+        response = self.server.site.respond(self.path, dict(self.headers.items()))
+        self.send_response(response.status)
+        self.send_header("Content-Type", response.content_type)
+        self.send_header("Content-Length", str(len(response.body)))
+        self.end_headers()
+        if with_body:
+            self.wfile.write(response.body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        """No request lines on stderr."""
+
+
+@dataclass(frozen=True)
+class RunningMirror:
+    site: MirrorSite
+    host: str
+    port: int
+
+    @property
+    def base_url(self) -> str:
+        """Stands in for ``products.DEFAULT_BASE_URL``."""
+        return f"http://{self.host}:{self.port}{BASE_PATH}"
+
+
+@contextmanager
+def serve_mirror(site: MirrorSite, host: str = "127.0.0.1", port: int = 0) -> Iterator[RunningMirror]:
+    """Serve ``site`` on ``host:port`` (0: a free port) from a daemon thread until the block ends."""
+    server = _MirrorServer((host, port), site)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True, name="bse-mirror"
+    )
+    thread.start()
+    try:
+        yield RunningMirror(site, host, server.server_address[1])
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()

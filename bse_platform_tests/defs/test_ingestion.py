@@ -1,0 +1,161 @@
+"""raw_bhavcopy and clean_bhavcopy run through a real Dagster instance against the BSE mirror."""
+
+import hashlib
+
+import pandas as pd
+import pytest
+from dagster import AssetKey, materialize
+
+from bse_platform.bse import parse_bhavcopy
+from bse_platform.definitions import build_resources
+from bse_platform.defs.ingestion import CLEAN_CHECK, RAW_CHECK, clean_bhavcopy, raw_bhavcopy
+from bse_platform.defs.resources import BseSourceResource, StorageResource
+from bse_platform.mirror.generator import published_file
+from bse_platform.storage import ObjectStore
+from bse_platform_tests.conftest import ERA_SESSIONS, RECENT_SESSIONS
+from bse_platform_tests.s3 import ACCESS_KEY, SECRET_KEY, moto_s3_endpoint
+
+DAY, NEXT_DAY = RECENT_SESSIONS[0], RECENT_SESSIONS[1]
+
+
+def ingest(mirror, storage: StorageResource, day, instance):
+    bse = BseSourceResource(
+        base_url=mirror.base_url, min_rows=10, min_interval_seconds=0, retries=1, backoff_seconds=0.01
+    )
+    return materialize(
+        [raw_bhavcopy, clean_bhavcopy],
+        partition_key=day.isoformat(),
+        instance=instance,
+        resources=build_resources(storage, bse),
+        raise_on_error=False,
+    )
+
+
+def checks_of(result) -> dict[str, object]:
+    return {evaluation.check_name: evaluation for evaluation in result.get_asset_check_evaluations()}
+
+
+def materialized(result) -> set[str]:
+    return {event.asset_key.path[-1] for event in result.get_asset_materialization_events()}
+
+
+def failure_message(result) -> str:
+    return " ".join(str(event.step_failure_data.error) for event in result.get_step_failure_events())
+
+
+@pytest.fixture
+def local(tmp_path):
+    return StorageResource(base_uri=str(tmp_path / "data"))
+
+
+def test_published_day_is_kept_as_published_and_cleaned(mirror, local, instance):
+    result = ingest(mirror, local, DAY, instance)
+    assert result.success, failure_message(result)
+    store = local.store()
+    content = mirror.site.content(DAY)
+    file_name = mirror.site.file_name(DAY)
+
+    raw_key = f"raw_bhavcopy/trade_date={DAY}/{file_name}"
+    assert store.list_files("raw_bhavcopy") == [raw_key]
+    assert store.read_bytes(raw_key) == content
+    raw_meta = instance.get_latest_materialization_event(AssetKey("raw_bhavcopy")).asset_materialization.metadata
+    assert raw_meta["sha256"].value == hashlib.sha256(content).hexdigest()
+    assert raw_meta["format"].value == "udiff"
+    assert raw_meta["url"].value == mirror.base_url + file_name
+
+    clean = pd.read_parquet(store.uri("clean_bhavcopy"))
+    expected = parse_bhavcopy(content, file_name, instrument_classes=None)
+    assert len(clean) == len(expected) == len(mirror.site.market.day(DAY))
+    pd.testing.assert_series_equal(
+        clean.sort_values("security_code")["close"].reset_index(drop=True), expected["close"].sort_index(),
+        check_names=False,
+    )  # fmt: skip
+
+    checks = checks_of(result)
+    assert checks[RAW_CHECK].passed and checks[CLEAN_CHECK].passed
+    assert checks[CLEAN_CHECK].partition == DAY.isoformat()
+
+
+def test_rerun_replaces_exactly_that_partition(mirror, local, instance):
+    assert ingest(mirror, local, DAY, instance).success
+    assert ingest(mirror, local, NEXT_DAY, instance).success
+    store = local.store()
+    next_day_before = store.read_bytes(f"clean_bhavcopy/trade_date={NEXT_DAY}/data.parquet")
+
+    fewer = mirror.site.market.day(DAY).iloc[:-5]
+    _, corrected = published_file(fewer, "udiff", DAY)
+    mirror.site.set_fault(mirror.site.file_name(DAY), 200, body=corrected)
+    assert ingest(mirror, local, DAY, instance).success
+
+    assert len(store.read_partitions("clean_bhavcopy", [DAY])) == len(fewer)
+    assert store.read_bytes(f"clean_bhavcopy/trade_date={NEXT_DAY}/data.parquet") == next_day_before
+    assert len(store.list_files(f"raw_bhavcopy/trade_date={DAY}")) == 1
+    assert len(store.list_files(f"clean_bhavcopy/trade_date={DAY}")) == 1
+
+
+def test_not_published_fails_and_stores_nothing(mirror, local, instance):
+    mirror.site.published_through = ERA_SESSIONS[-1]
+    result = ingest(mirror, local, DAY, instance)
+    assert not result.success
+    assert "HTML page" in failure_message(result)
+    assert local.store().list_files("") == []
+
+
+def test_stale_file_is_kept_as_served_and_blocks_clean(mirror, local, instance):
+    mirror.site.set_fault(mirror.site.file_name(NEXT_DAY), 200, body=mirror.site.content(DAY))
+    result = ingest(mirror, local, NEXT_DAY, instance)
+    assert not result.success
+    check = checks_of(result)[RAW_CHECK]
+    assert not check.passed
+    assert "stale" in check.metadata["error"].value and str(DAY) in check.metadata["error"].value
+    assert local.store().list_files("raw_bhavcopy") == [f"raw_bhavcopy/trade_date={NEXT_DAY}/{mirror.site.file_name(NEXT_DAY)}"]
+    assert materialized(result) == {"raw_bhavcopy"}
+    assert local.store().list_files("clean_bhavcopy") == []
+
+
+def test_truncated_zip_is_kept_and_fails_the_raw_check(mirror, local, instance):
+    day = ERA_SESSIONS[0]  # EQ_ISINCODE era: a zip
+    whole = mirror.site.content(day)
+    mirror.site.set_fault(mirror.site.file_name(day), 200, body=whole[: len(whole) // 2])
+    result = ingest(mirror, local, day, instance)
+    check = checks_of(result)[RAW_CHECK]
+    assert not check.passed and "cannot be read" in check.metadata["error"].value
+    assert local.store().read_bytes(f"raw_bhavcopy/trade_date={day}/{mirror.site.file_name(day)}") == whole[: len(whole) // 2]
+    assert local.store().list_files("clean_bhavcopy") == []
+
+
+def test_bad_values_fail_the_clean_check_with_the_rows_and_write_nothing(mirror, local, instance):
+    quotes = mirror.site.market.day(DAY).copy()
+    bad_code = int(quotes["security_code"].iloc[3])
+    quotes.loc[quotes.index[3], ["high", "low"]] = [10.0, 20.0]  # high < low
+    _, content = published_file(quotes, "udiff", DAY)
+    mirror.site.set_fault(mirror.site.file_name(DAY), 200, body=content)
+
+    result = ingest(mirror, local, DAY, instance)
+    assert not result.success
+    checks = checks_of(result)
+    assert checks[RAW_CHECK].passed
+    clean_check = checks[CLEAN_CHECK]
+    assert not clean_check.passed
+    assert clean_check.metadata["failures_by_check"].value.get("clean_bhavcopy: high >= low") == 1
+    assert str(bad_code) in clean_check.metadata["failing_rows"].value
+    assert "nothing was written" in failure_message(result)
+    assert local.store().list_files("clean_bhavcopy") == []
+    assert len(local.store().list_files("raw_bhavcopy")) == 1
+
+
+def test_s3_storage_through_an_s3_endpoint(mirror, instance):
+    with moto_s3_endpoint() as (endpoint, bucket):
+        storage = StorageResource(
+            base_uri=f"s3://{bucket}/platform",
+            s3_endpoint_url=endpoint,
+            s3_access_key_id=ACCESS_KEY,
+            s3_secret_access_key=SECRET_KEY,
+        )
+        assert ingest(mirror, storage, DAY, instance).success
+        store: ObjectStore = storage.store()
+        assert store.list_files("") == [
+            f"clean_bhavcopy/trade_date={DAY}/data.parquet",
+            f"raw_bhavcopy/trade_date={DAY}/{mirror.site.file_name(DAY)}",
+        ]
+        assert len(store.read_partitions("clean_bhavcopy", [DAY])) == len(mirror.site.market.day(DAY))

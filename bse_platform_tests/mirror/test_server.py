@@ -1,0 +1,184 @@
+"""The mirror over real loopback HTTP: BSE's paths, its HTML-with-200 trap, its firewall, injected faults."""
+
+import datetime as dt
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import pytest
+import requests
+
+from bse_platform.bse import BhavcopyError, parse_bhavcopy
+from bse_platform.bse.client import DEFAULT_HEADERS, BseClient
+from bse_platform.bse.errors import AccessDeniedError, NotPublishedError
+from bse_platform.bse.parser import looks_like_html
+from bse_platform.bse.products import bhavcopy_url
+from bse_platform.calendar import TradingCalendar
+from bse_platform.mirror import MirrorSite, RunningMirror, SyntheticMarket, generate_market, serve_mirror
+
+BROWSER = {
+    "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0",
+    "Referer": "https://www.bseindia.com/",
+    "Accept-Language": "en-US,en;q=0.9",
+}
+LAST_BSE_EQ_BHAVCOPY_DAY = dt.date(2024, 7, 5)  # DEFAULT_ERAS: UDiFF from 2024-07-08
+FIRST_UDIFF_DAY = dt.date(2024, 7, 8)
+HOLIDAY = dt.date(2024, 7, 17)  # Muharram
+SATURDAY = dt.date(2024, 7, 13)
+AFTER_THE_MARKET = dt.date(2024, 7, 22)
+
+
+@pytest.fixture(scope="module")
+def market() -> SyntheticMarket:
+    return generate_market(150, TradingCalendar().sessions(dt.date(2024, 7, 1), dt.date(2024, 7, 19)), seed=2)
+
+
+@pytest.fixture
+def site(market: SyntheticMarket) -> MirrorSite:
+    return MirrorSite(market)
+
+
+@pytest.fixture
+def mirror(site: MirrorSite) -> Iterator[RunningMirror]:
+    with serve_mirror(site) as running:
+        yield running
+
+
+def get(mirror: RunningMirror, day: dt.date, headers: dict[str, str] = BROWSER) -> requests.Response:
+    return requests.get(bhavcopy_url(day, mirror.base_url), headers=headers, timeout=10)
+
+
+@pytest.mark.parametrize("day", [LAST_BSE_EQ_BHAVCOPY_DAY, FIRST_UDIFF_DAY], ids=["bse_eq_bhavcopy", "udiff"])
+def test_serves_the_file_of_each_era_at_bhavcopy_urls_path(mirror, site, market, day):
+    assert mirror.base_url.startswith("http://127.0.0.1:") and mirror.base_url.endswith("/download/BhavCopy/Equity/")
+    response = get(mirror, day)
+    assert response.status_code == 200
+    assert response.content == site.content(day)
+    file_name = bhavcopy_url(day).rsplit("/", 1)[1]
+    zipped = file_name.lower().endswith(".zip")
+    assert response.headers["Content-Type"] == ("application/x-zip-compressed" if zipped else "text/csv")
+    parsed = parse_bhavcopy(response.content, file_name, instrument_classes=None)
+    assert parsed["security_code"].tolist() == market.day(day)["security_code"].tolist()
+
+
+@pytest.mark.parametrize("day", [HOLIDAY, SATURDAY, AFTER_THE_MARKET], ids=["holiday", "saturday", "future"])
+def test_a_day_without_a_file_gets_bses_html_page_with_200(mirror, day):
+    assert day not in TradingCalendar().sessions(dt.date(2024, 7, 1), dt.date(2024, 7, 19))
+    response = get(mirror, day)
+    assert response.status_code == 200 and response.headers["Content-Type"].startswith("text/html")
+    assert looks_like_html(response.content) and 12_000 < len(response.content) < 16_000
+
+
+def test_other_products_for_a_date_are_not_there_either(mirror):
+    response = requests.get(mirror.base_url + "EQ_ISINCODE_080724.zip", headers=BROWSER, timeout=10)
+    assert response.status_code == 200 and looks_like_html(response.content)
+
+
+def test_unpublished_then_published(mirror, site):
+    site.published_through = FIRST_UDIFF_DAY - dt.timedelta(days=1)
+    assert looks_like_html(get(mirror, FIRST_UDIFF_DAY).content)
+    assert get(mirror, LAST_BSE_EQ_BHAVCOPY_DAY).content == site.content(LAST_BSE_EQ_BHAVCOPY_DAY)
+    site.published_through = FIRST_UDIFF_DAY
+    assert get(mirror, FIRST_UDIFF_DAY).content == site.content(FIRST_UDIFF_DAY)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {k: v for k, v in BROWSER.items() if k != "Referer"},
+        {**BROWSER, "Referer": "https://example.com/"},
+        {k: v for k, v in BROWSER.items() if k != "Accept-Language"},
+        {**BROWSER, "User-Agent": "bse-platform/0.1 (+https://example.com/bot)"},
+    ],
+    ids=["none", "no-referer", "foreign-referer", "no-accept-language", "url-in-user-agent"],
+)
+def test_the_firewall_refuses_requests_without_browser_headers(mirror, headers):
+    response = get(mirror, FIRST_UDIFF_DAY, headers)
+    assert response.status_code == 403 and b"Access Denied" in response.content
+
+
+def test_headers_are_matched_case_insensitively(site):
+    lower = {k.lower(): v for k, v in BROWSER.items()}
+    assert site.respond(bhavcopy_url(FIRST_UDIFF_DAY, "/download/BhavCopy/Equity/"), lower).status == 200
+
+
+@pytest.mark.parametrize("path", ["/", "/download/BhavCopy/Equity/", "/download/BhavCopy/Equity/index.html",
+                                  "/download/BhavCopy/Debt/EQ050724_CSV.ZIP"])  # fmt: skip
+def test_other_paths_are_404(mirror, path):
+    response = requests.get(mirror.base_url.split("/download/")[0] + path, headers=BROWSER, timeout=10)
+    assert response.status_code == 404
+
+
+def test_head_answers_like_get_without_a_body(mirror, site):
+    response = requests.head(bhavcopy_url(FIRST_UDIFF_DAY, mirror.base_url), headers=BROWSER, timeout=10)
+    assert response.status_code == 200 and response.content == b""
+    assert int(response.headers["Content-Length"]) == len(site.content(FIRST_UDIFF_DAY))
+    refused = requests.head(bhavcopy_url(FIRST_UDIFF_DAY, mirror.base_url), timeout=10)
+    assert refused.status_code == 403
+
+
+def test_injected_503s_then_the_file(mirror, site):
+    site.set_fault(site.file_name(FIRST_UDIFF_DAY), status=503, times=2)
+    assert [get(mirror, FIRST_UDIFF_DAY).status_code for _ in range(3)] == [503, 503, 200]
+    assert get(mirror, FIRST_UDIFF_DAY).content == site.content(FIRST_UDIFF_DAY)
+
+
+def test_injected_truncated_then_stale_bodies(mirror, site):
+    name = site.file_name(FIRST_UDIFF_DAY)
+    truncated, stale = site.content(FIRST_UDIFF_DAY)[:1000], site.content(dt.date(2024, 7, 9))
+    site.set_fault(name, body=truncated)
+    site.set_fault(name, body=stale)
+    assert [get(mirror, FIRST_UDIFF_DAY).content for _ in range(3)] == [truncated, stale, site.content(FIRST_UDIFF_DAY)]
+    with pytest.raises(BhavcopyError, match="2024-07-09"):
+        parse_bhavcopy(stale, name)
+    other_file = get(mirror, LAST_BSE_EQ_BHAVCOPY_DAY).content
+    assert other_file == site.content(LAST_BSE_EQ_BHAVCOPY_DAY), "other files unaffected"
+
+
+def test_a_fault_without_a_count_lasts_until_cleared(mirror, site):
+    site.set_fault(site.file_name(FIRST_UDIFF_DAY), status=503, times=None)
+    assert {get(mirror, FIRST_UDIFF_DAY).status_code for _ in range(3)} == {503}
+    site.clear_faults()
+    assert get(mirror, FIRST_UDIFF_DAY).status_code == 200
+
+
+def test_the_real_client_downloads_from_the_mirror(mirror, site):
+    client = BseClient(mirror.base_url, retries=3, backoff_seconds=0, min_interval_seconds=0, timeout_seconds=10)
+    try:
+        assert client.fetch(FIRST_UDIFF_DAY).content == site.content(FIRST_UDIFF_DAY)
+        site.set_fault(site.file_name(LAST_BSE_EQ_BHAVCOPY_DAY), status=503, times=2)
+        assert client.fetch(LAST_BSE_EQ_BHAVCOPY_DAY).content == site.content(LAST_BSE_EQ_BHAVCOPY_DAY)
+        with pytest.raises(NotPublishedError):
+            client.fetch(HOLIDAY)
+    finally:
+        client.close()
+    refused = BseClient(mirror.base_url, headers={**DEFAULT_HEADERS, "Referer": ""}, min_interval_seconds=0)
+    with pytest.raises(AccessDeniedError):
+        refused.fetch(FIRST_UDIFF_DAY)
+    refused.close()
+
+
+def test_the_server_stops_with_its_block(site):
+    with serve_mirror(site) as running:
+        url = bhavcopy_url(FIRST_UDIFF_DAY, running.base_url)
+        assert requests.get(url, headers=BROWSER, timeout=10).status_code == 200
+    with pytest.raises(requests.ConnectionError):
+        requests.get(url, headers=BROWSER, timeout=2)
+
+
+def test_the_command_line_serves_until_interrupted():
+    command = [sys.executable, "-m", "bse_platform.mirror", "--securities", "40", "--start", "2024-07-01",
+               "--end", "2024-07-05", "--seed", "3", "--port", "0"]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        lines = [process.stdout.readline() for _ in range(3)]
+        base_url = lines[-1].strip()
+        assert base_url.startswith("http://127.0.0.1:"), lines
+        response = requests.get(bhavcopy_url(dt.date(2024, 7, 5), base_url), headers=BROWSER, timeout=10)
+        assert response.status_code == 200 and response.content[:2] == b"PK"
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=10)
+    assert process.returncode == 0, stderr
