@@ -1,0 +1,97 @@
+"""`make demo`: the main job on embedded defaults, offline.
+
+Starts the BSE mirror on loopback (a synthetic market in BSE's formats, at BSE's URL paths), runs
+the ``ingest_bhavcopy`` job for each of the last N trade dates through the Dagster instance at
+``DAGSTER_HOME`` (so the UI shows the runs, materializations and checks), and prints what it made.
+Storage follows ``BSE_STORAGE_URI`` (default ./data), as in the UI.
+"""
+
+import argparse
+import datetime as dt
+import os
+import time
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+from dagster import DagsterInstance
+
+from bse_platform.calendar import BSE_TIMEZONE
+from bse_platform.definitions import build_definitions, storage_from_env
+from bse_platform.defs.ingestion import CLEAN_CHECK, RAW_CHECK
+from bse_platform.defs.partitions import TRADE_DATE_PARTITIONS
+from bse_platform.defs.resources import BseSourceResource
+from bse_platform.mirror.generator import generate_market
+from bse_platform.mirror.server import MirrorSite, serve_mirror
+
+QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
+def last_trade_dates(count: int) -> list[dt.date]:
+    """The last ``count`` trade-date partitions before today (IST): the days already published."""
+    today = dt.datetime.now(ZoneInfo(BSE_TIMEZONE)).date()
+    keys = TRADE_DATE_PARTITIONS.get_partition_keys()
+    return [d for d in map(dt.date.fromisoformat, keys) if d < today][-count:]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--days", type=int, default=60, help="trade dates to ingest (default 60)")
+    parser.add_argument("--securities", type=int, default=1000, help="securities in the mirror's market")
+    parser.add_argument("--seed", type=int, default=7, help="the mirror's seed: same seed, same files")
+    args = parser.parse_args()
+
+    os.environ.setdefault("DAGSTER_HOME", os.getcwd())
+    trade_dates = last_trade_dates(args.days)
+    print(f"Generating a market of {args.securities} securities over {len(trade_dates)} trade dates "
+          f"({trade_dates[0]} .. {trade_dates[-1]}), seed {args.seed} ...")  # fmt: skip
+    site = MirrorSite(generate_market(args.securities, trade_dates, seed=args.seed))
+    storage = storage_from_env()
+    instance = DagsterInstance.get()
+
+    with serve_mirror(site) as mirror:
+        print(f"BSE mirror serving at {mirror.base_url}\nDagster instance: {os.environ['DAGSTER_HOME']}\n")
+        bse = BseSourceResource(base_url=mirror.base_url, min_rows=100, min_interval_seconds=0)
+        job = build_definitions(storage, bse).resolve_job_def("ingest_bhavcopy")
+        print(f"{'trade date':<11} {'published file':<42} {'format':<16} {'rows':>5} {'checks':<13} {'s':>5}")
+        failed = []
+        started = time.perf_counter()
+        for day in trade_dates:
+            run_started = time.perf_counter()
+            result = job.execute_in_process(
+                partition_key=day.isoformat(), instance=instance, run_config=QUIET_LOGS, raise_on_error=False
+            )
+            checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
+            verdict = "passed" if checks.get(RAW_CHECK) and checks.get(CLEAN_CHECK) else "FAILED"
+            if not result.success:
+                failed.append(day)
+            raw_meta = _materialization_metadata(result, "raw_bhavcopy")
+            print(f"{day!s:<11} {raw_meta.get('file_name', '-'):<42} {raw_meta.get('format', '-'):<16} "
+                  f"{raw_meta.get('rows', 0):>5} {verdict:<13} {time.perf_counter() - run_started:5.2f}")  # fmt: skip
+        elapsed = time.perf_counter() - started
+
+    store = storage.store()
+    clean = store.read_partitions("clean_bhavcopy", [d for d in trade_dates if d not in failed]).to_pandas()
+    print(f"\n{len(trade_dates) - len(failed)} of {len(trade_dates)} trade dates ingested in {elapsed:.1f} s "
+          f"({elapsed / len(trade_dates):.2f} s per Dagster run).")  # fmt: skip
+    print(f"Raw files:   {store.uri('raw_bhavcopy')}/trade_date=YYYY-MM-DD/<file as published>")
+    print(f"Clean table: {store.uri('clean_bhavcopy')}/trade_date=YYYY-MM-DD/data.parquet")
+    print(f"  {len(clean):,} rows, {clean['security_code'].nunique():,} securities; rows by instrument class:")
+    print("  " + ", ".join(f"{k} {v:,}" for k, v in clean["instrument_class"].value_counts().items()))
+    latest = clean[clean["trade_date"] == clean["trade_date"].max()]
+    columns = ["trade_date", "security_code", "symbol", "isin", "instrument_class", "open", "high", "low", "close", "volume"]
+    with pd.option_context("display.width", 160, "display.max_columns", 20):
+        print(f"\nA few rows of {clean['trade_date'].max()}:\n{latest[columns].head(8).to_string(index=False)}")
+    print("\nSee it in the Dagster UI: make ui  (then open http://127.0.0.1:3000, asset group 'ingestion')")
+    if failed:
+        raise SystemExit(f"{len(failed)} trade date(s) failed: {', '.join(map(str, failed))}")
+
+
+def _materialization_metadata(result, asset_name: str) -> dict[str, object]:
+    for event in result.get_asset_materialization_events():
+        if event.asset_key.path[-1] == asset_name:
+            return {k: v.value for k, v in event.materialization.metadata.items()}
+    return {}
+
+
+if __name__ == "__main__":
+    main()
