@@ -70,7 +70,7 @@ def main() -> None:
         elapsed = time.perf_counter() - started
 
     store = storage.store()
-    clean = store.read_partitions("clean_bhavcopy", [d for d in trade_dates if d not in failed]).to_pandas()
+    clean = store.read_partitions("clean_bhavcopy", [d for d in trade_dates if d not in failed])
     print(f"\n{len(trade_dates) - len(failed)} of {len(trade_dates)} trade dates ingested in {elapsed:.1f} s "
           f"({elapsed / len(trade_dates):.2f} s per Dagster run).")  # fmt: skip
     print(f"Raw files:   {store.uri('raw_bhavcopy')}/trade_date=YYYY-MM-DD/<file as published>")

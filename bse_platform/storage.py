@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.fs as pafs
@@ -83,15 +84,23 @@ class ObjectStore:
         pq.write_table(table, buffer, compression="zstd")
         self.write_bytes(key, buffer.getvalue().to_pybytes())
 
-    def read_partitions(self, dataset: str, trade_dates: Iterable[dt.date]) -> pa.Table:
-        """The Parquet files of ``trade_dates``' partitions in one scan, ``trade_date`` restored from the path."""
+    def write_partition(self, dataset: str, trade_date: dt.date, frame: pd.DataFrame) -> None:
+        """``frame`` (one trade date's rows) as that partition's Parquet file, replacing it."""
+        table = pa.Table.from_pandas(frame.drop(columns=PARTITION_COLUMN, errors="ignore"), preserve_index=False)
+        self.write_parquet(f"{partition_dir(dataset, trade_date)}/{PARQUET_FILE}", table)
+
+    def read_partitions(self, dataset: str, trade_dates: Iterable[dt.date]) -> pd.DataFrame:
+        """The partitions of ``trade_dates`` in one scan, ``trade_date`` (from the path) as the first column."""
         paths = [self._path(f"{partition_dir(dataset, d)}/{PARQUET_FILE}") for d in sorted(trade_dates)]
         missing = [p for p, info in zip(paths, self._fs.get_file_info(paths)) if info.type != pafs.FileType.File]
         if missing:
             raise FileNotFoundError(f"no stored partition at {', '.join(missing[:5])}")
-        return ds.dataset(
+        table = ds.dataset(
             paths, filesystem=self._fs, format="parquet", partitioning=_HIVE_DATE, partition_base_dir=self._path(dataset)
         ).to_table()
+        frame = table.to_pandas(date_as_object=False)
+        frame[PARTITION_COLUMN] = frame[PARTITION_COLUMN].astype("datetime64[ns]")
+        return frame[[PARTITION_COLUMN, *(c for c in frame.columns if c != PARTITION_COLUMN)]]
 
     def list_files(self, prefix: str) -> list[str]:
         """Keys of the files under ``prefix`` (a folder), skipping in-flight temporary files."""

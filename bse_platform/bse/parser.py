@@ -56,7 +56,7 @@ class RawBhavcopy:
     file: str  # how messages name it: the file name, plus the zip member
     file_names: tuple[str, ...]  # the names it goes by: download name, zip member
     format: BhavcopyFormat
-    table: pd.DataFrame  # the format's known columns; index = line number
+    table: pd.DataFrame  # the columns the clean table is made of; index = line number
     date_inside: dt.date | None  # from the format's date column, if it has one
     skipped_rows: tuple[SkippedRow, ...]
     ignored_columns: tuple[str, ...]
@@ -155,7 +155,7 @@ def read_raw_bhavcopy(
     if ignored:
         log.warning("%s: ignoring columns unknown to the %s format: %s", file, fmt.name, ", ".join(ignored))
     table = pd.DataFrame(records, columns=header, index=pd.Index(lines, name="line"))
-    table = table.loc[:, [c for c in header if c in fmt.header]].apply(lambda col: col.str.strip())
+    table = table.loc[:, list(fmt.required_columns)].apply(lambda col: col.str.strip())
     return RawBhavcopy(
         file=file,
         file_names=file_names,

@@ -7,13 +7,12 @@ Parquet asset is one scan.
 from pathlib import PurePosixPath
 
 import pandas as pd
-import pyarrow as pa
 from dagster import ConfigurableIOManager, InputContext, OutputContext, ResourceDependency
 
 from bse_platform.bse.client import PublishedFile
 from bse_platform.defs.partitions import partition_trade_date
 from bse_platform.defs.resources import StorageResource
-from bse_platform.storage import PARQUET_FILE, PARTITION_COLUMN, partition_dir
+from bse_platform.storage import PARTITION_COLUMN, partition_dir
 
 
 def _dataset(context: OutputContext | InputContext) -> str:
@@ -57,12 +56,8 @@ class ParquetIOManager(ConfigurableIOManager):
             raise ValueError(f"{_dataset(context)}: rows for {sorted(found - days)} outside the run's partitions")
         by_day = {ts.date(): rows for ts, rows in frame.groupby(PARTITION_COLUMN)}
         for day in sorted(days):  # a day without rows still gets its (empty) file
-            rows = by_day.get(day, frame.iloc[0:0]).drop(columns=PARTITION_COLUMN)
-            table = pa.Table.from_pandas(rows, preserve_index=False)
-            store.write_parquet(f"{partition_dir(_dataset(context), day)}/{PARQUET_FILE}", table)
+            store.write_partition(_dataset(context), day, by_day.get(day, frame.iloc[0:0]))
 
     def load_input(self, context: InputContext) -> pd.DataFrame:
         days = [partition_trade_date(key) for key in context.asset_partition_keys]
-        frame = self.storage.store().read_partitions(_dataset(context), days).to_pandas(date_as_object=False)
-        frame[PARTITION_COLUMN] = frame[PARTITION_COLUMN].astype("datetime64[ns]")
-        return frame[[PARTITION_COLUMN, *(c for c in frame.columns if c != PARTITION_COLUMN)]]
+        return self.storage.store().read_partitions(_dataset(context), days)

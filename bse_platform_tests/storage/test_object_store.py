@@ -26,17 +26,26 @@ def test_rewrite_replaces_the_file_and_leaves_no_temporary_files(store):
     store.write_parquet(key, _table([1, 2, 3]))
     store.write_parquet(key, _table([7]))
     assert store.list_files("clean") == [key]
-    assert store.read_partitions("clean", [DAY_1]).column("security_code").to_pylist() == [7]
+    assert store.read_partitions("clean", [DAY_1])["security_code"].tolist() == [7]
 
 
 def test_partitions_read_in_one_scan_with_typed_trade_date(store):
     store.write_parquet(f"{partition_dir('clean', DAY_1)}/{PARQUET_FILE}", _table([1, 2]))
     store.write_parquet(f"{partition_dir('clean', DAY_2)}/{PARQUET_FILE}", _table([3]))
-    table = store.read_partitions("clean", [DAY_2, DAY_1])
-    assert table.schema.field("trade_date").type == pa.date32()
-    frame = table.to_pandas().sort_values("security_code")
-    assert frame["trade_date"].tolist() == [DAY_1, DAY_1, DAY_2]
-    assert store.read_partitions("clean", [DAY_2]).num_rows == 1
+    frame = store.read_partitions("clean", [DAY_2, DAY_1])
+    assert list(frame.columns) == ["trade_date", "security_code", "close"]
+    assert str(frame["trade_date"].dtype) == "datetime64[ns]"
+    frame = frame.sort_values("security_code")
+    assert [d.date() for d in frame["trade_date"]] == [DAY_1, DAY_1, DAY_2]
+    assert len(store.read_partitions("clean", [DAY_2])) == 1
+
+
+def test_frames_round_trip_through_partitions(store):
+    frame = pd.DataFrame(
+        {"trade_date": pd.to_datetime([DAY_1, DAY_1]), "security_code": [5, 6], "volume": pd.array([1, None], "Int64")}
+    )
+    store.write_partition("clean", DAY_1, frame)
+    pd.testing.assert_frame_equal(store.read_partitions("clean", [DAY_1]), frame)
 
 
 def test_missing_partition_is_a_clear_error(store):

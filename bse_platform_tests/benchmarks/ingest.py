@@ -1,0 +1,100 @@
+"""Ingestion: download + parse + clean of one trade date (5,000 securities) and of a 60-day range.
+
+Files come from the BSE mirror over loopback HTTP, through the real client. Each figure is measured
+twice: the pure path (client.fetch, read_bhavcopy, ObjectStore writes) and a Dagster run of the
+``ingest_bhavcopy`` job per partition, as the UI or a backfill runs it (in process, on a SQLite
+instance; the run's own bookkeeping is part of that figure).
+"""
+
+import datetime as dt
+import statistics
+import tempfile
+import time
+
+from dagster import instance_for_test
+
+from bse_platform.bse import read_bhavcopy, read_raw_bhavcopy
+from bse_platform.bse.client import BseClient
+from bse_platform.calendar import TradingCalendar
+from bse_platform.definitions import build_definitions
+from bse_platform.defs.resources import BseSourceResource, StorageResource
+from bse_platform.mirror.generator import generate_market
+from bse_platform.mirror.server import MirrorSite, serve_mirror
+from bse_platform.storage import ObjectStore, partition_dir
+
+SECURITIES = 5_000
+RANGE_DAYS = 60
+SINGLE_DAY_REPEATS = 5
+QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+
+
+def pure_ingest(client: BseClient, store: ObjectStore, day) -> dict[str, float]:
+    """One trade date through the pure modules; seconds per stage."""
+    seconds = {}
+    started = time.perf_counter()
+    published = client.fetch(day)
+    seconds["download"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    store.write_bytes(f"{partition_dir('raw_bhavcopy', day)}/{published.file_name}", published.content)
+    read_raw_bhavcopy(published.content, published.file_name).trade_date(day)
+    parsed = read_bhavcopy(published.content, published.file_name, day, instrument_classes=None)
+    assert parsed.validation.passed, parsed.validation.summary()
+    seconds["parse+clean+validate"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    store.write_partition("clean_bhavcopy", day, parsed.frame)
+    seconds["write"] = time.perf_counter() - started
+    return seconds
+
+
+def main() -> None:
+    sessions = TradingCalendar().sessions(dt.date(2025, 1, 1), dt.date(2025, 12, 31))[-RANGE_DAYS:]
+    started = time.perf_counter()
+    market = generate_market(SECURITIES, sessions, seed=1)
+    print(f"ingest benchmark: {SECURITIES:,} securities, {len(sessions)} trade dates "
+          f"({sessions[0]} .. {sessions[-1]}); market generated in {time.perf_counter() - started:.1f} s")  # fmt: skip
+    site = MirrorSite(market)
+    for day in sessions:  # render every file up front: the benchmark times ingestion, not the mirror
+        site.content(day)
+    rows_per_day = statistics.mean(len(market.day(d)) for d in sessions)
+    print(f"  rows per file: {rows_per_day:,.0f}; bytes per file: {len(site.content(sessions[-1])):,}")
+
+    with serve_mirror(site) as mirror, tempfile.TemporaryDirectory() as folder, instance_for_test() as instance:
+        client = BseClient(mirror.base_url, min_interval_seconds=0)
+        store = ObjectStore(f"{folder}/pure")
+        day = sessions[-1]
+
+        stages = [pure_ingest(client, store, day) for _ in range(SINGLE_DAY_REPEATS)]
+        print(f"\n  one trade date, pure path (median of {SINGLE_DAY_REPEATS}):")
+        for stage in stages[0]:
+            print(f"    {stage:<22} {statistics.median(s[stage] for s in stages) * 1000:8.1f} ms")
+        total = statistics.median(sum(s.values()) for s in stages)
+        print(f"    {'total':<22} {total * 1000:8.1f} ms")
+
+        bse = BseSourceResource(base_url=mirror.base_url, min_rows=1000, min_interval_seconds=0)
+        job = build_definitions(StorageResource(base_uri=f"{folder}/dagster"), bse).resolve_job_def("ingest_bhavcopy")
+
+        def dagster_run(trade_date) -> float:
+            started = time.perf_counter()
+            result = job.execute_in_process(
+                partition_key=trade_date.isoformat(), instance=instance, run_config=QUIET_LOGS
+            )
+            assert result.success
+            return time.perf_counter() - started
+
+        runs = [dagster_run(day) for _ in range(SINGLE_DAY_REPEATS)]
+        print(f"  one trade date, one Dagster run (median of {SINGLE_DAY_REPEATS}): {statistics.median(runs):.2f} s")
+
+        started = time.perf_counter()
+        for trade_date in sessions:
+            pure_ingest(client, store, trade_date)
+        pure_range = time.perf_counter() - started
+        started = time.perf_counter()
+        for trade_date in sessions:
+            dagster_run(trade_date)
+        dagster_range = time.perf_counter() - started
+        total_rows = rows_per_day * len(sessions)
+        print(f"\n  {len(sessions)}-day range, pure path:      {pure_range:6.1f} s  ({total_rows / pure_range:,.0f} rows/s)")
+        print(f"  {len(sessions)}-day range, Dagster runs:   {dagster_range:6.1f} s  ({total_rows / dagster_range:,.0f} rows/s, "
+              f"{dagster_range / len(sessions):.2f} s per run)")  # fmt: skip

@@ -1,0 +1,53 @@
+"""The code location as the UI loads it: assets, checks, job, partitions, settings from the environment."""
+
+import datetime as dt
+import subprocess
+import sys
+
+from dagster import AssetCheckKey, AssetKey, EnvVar
+
+from bse_platform.definitions import defs, storage_from_env
+from bse_platform.defs.ingestion import CLEAN_CHECK, RAW_CHECK
+from bse_platform.defs.partitions import TRADE_DATE_PARTITIONS
+
+
+def test_dagster_validates_the_code_location():
+    completed = subprocess.run(
+        [sys.executable, "-m", "dagster", "definitions", "validate", "-m", "bse_platform.definitions"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr[-2000:]
+
+
+def test_assets_checks_and_job_are_defined():
+    graph = defs.resolve_asset_graph()
+    assert {key.to_user_string() for key in graph.get_all_asset_keys()} == {"raw_bhavcopy", "clean_bhavcopy"}
+    assert graph.get(AssetKey("clean_bhavcopy")).parent_keys == {AssetKey("raw_bhavcopy")}
+    check_keys = graph.asset_check_keys
+    assert AssetCheckKey(AssetKey("raw_bhavcopy"), RAW_CHECK) in check_keys
+    assert AssetCheckKey(AssetKey("clean_bhavcopy"), CLEAN_CHECK) in check_keys
+    assert defs.resolve_job_def("ingest_bhavcopy").partitions_def == TRADE_DATE_PARTITIONS
+
+
+def test_partitions_are_trade_dates():
+    keys = set(TRADE_DATE_PARTITIONS.get_partition_keys())
+    assert "2025-08-15" not in keys  # Independence Day
+    assert "2025-08-16" not in keys and "2025-08-17" not in keys  # a weekend
+    assert "2025-08-14" in keys
+    assert "2025-02-01" in keys  # Budget-day Saturday session, known to XBOM
+    assert "2024-11-01" in keys  # Muhurat trading, an extra session
+    assert TRADE_DATE_PARTITIONS.timezone == "Asia/Kolkata"
+
+
+def test_s3_credentials_are_read_from_the_environment_never_stored(monkeypatch):
+    monkeypatch.setenv("BSE_STORAGE_URI", "s3://bse/platform")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "a-secret-value")
+    storage = storage_from_env()
+    assert storage.s3_secret_access_key == EnvVar("AWS_SECRET_ACCESS_KEY")
+    assert "a-secret-value" not in repr(storage)
+
+
+def test_today_has_a_partition_from_midnight_ist():
+    assert TRADE_DATE_PARTITIONS.end_offset == 1
+    last = dt.date.fromisoformat(TRADE_DATE_PARTITIONS.get_last_partition_key())
+    assert last >= dt.date.today() - dt.timedelta(days=4)  # today, or the last session before a weekend/holiday
