@@ -3,7 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
-export DAGSTER_HOME ?= $(CURDIR)
+# The local Dagster instance lives in .dagster_home/, configured by the top-level dagster.yaml.
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+INSTANCE := $(DAGSTER_HOME)/dagster.yaml
 
 .PHONY: demo test bench ui mirror
 
@@ -13,7 +15,11 @@ $(INSTALLED): pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $@
 
-demo: $(INSTALLED)  ## the main job on embedded defaults: offline BSE mirror -> raw + clean, 60 trade dates
+$(INSTANCE): dagster.yaml
+	mkdir -p $(DAGSTER_HOME)
+	cp dagster.yaml $@
+
+demo: $(INSTALLED) $(INSTANCE)  ## the main job on embedded defaults: offline BSE mirror -> raw + clean, 60 trade dates
 	$(PY) -m bse_platform.demo
 
 test: $(INSTALLED)  ## the test suite
@@ -22,7 +28,7 @@ test: $(INSTALLED)  ## the test suite
 bench: $(INSTALLED)  ## benchmarks; e.g. make bench WHAT=ingest
 	$(PY) -m bse_platform_tests.benchmarks $(WHAT)
 
-ui: $(INSTALLED)  ## the Dagster UI on http://127.0.0.1:3000
+ui: $(INSTALLED) $(INSTANCE)  ## the Dagster UI on http://127.0.0.1:3000
 	$(VENV)/bin/dagster dev -w workspace.yaml
 
 mirror: $(INSTALLED)  ## serve a synthetic BSE on loopback (see README for BSE_BASE_URL)

@@ -37,14 +37,12 @@ class TradingCalendar:
     """BSE sessions: XBOM's sessions plus ``extra_sessions``, weekdays past XBOM's horizon."""
 
     extra_sessions: frozenset[dt.date] = field(default_factory=lambda: frozenset(MUHURAT_SESSIONS))
+    # XBOM's default start moves with today (20 years back); a fixed one keeps old partitions valid.
+    start: dt.date = dt.date(2000, 1, 1)
 
     @cached_property
     def _xbom(self) -> exchange_calendars.ExchangeCalendar:
-        return exchange_calendars.get_calendar("XBOM")
-
-    @property
-    def first_known_date(self) -> dt.date:
-        return self._xbom.first_session.date()
+        return exchange_calendars.get_calendar("XBOM", start=self.start)
 
     @property
     def horizon(self) -> dt.date:
@@ -53,12 +51,12 @@ class TradingCalendar:
 
     def sessions(self, start: dt.date, end: dt.date) -> list[dt.date]:
         """Trade dates in [start, end], oldest first."""
-        if start < self.first_known_date:
-            raise ValueError(f"XBOM knows no sessions before {self.first_known_date}; asked from {start}")
-        known_end = min(end, self.horizon)
+        if start < self.start:
+            raise ValueError(f"this calendar starts {self.start}; asked for sessions from {start}")
+        known_start, known_end = max(start, self._xbom.first_session.date()), min(end, self.horizon)
         days = set()
-        if start <= known_end:
-            days.update(d.date() for d in self._xbom.sessions_in_range(start, known_end))
+        if known_start <= known_end:
+            days.update(d.date() for d in self._xbom.sessions_in_range(known_start, known_end))
         if end > self.horizon:
             beyond = pd.bdate_range(max(start, self.horizon + dt.timedelta(days=1)), end)
             days.update(d.date() for d in beyond)

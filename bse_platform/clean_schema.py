@@ -12,6 +12,9 @@ INSTRUMENT_CLASSES = ("equity", "sme", "fund", "reit_invit", "preference", "debt
 # What "equity instruments" means for filters: main-board and SME-platform shares.
 EQUITY_CLASSES = ("equity", "sme")
 
+# Free-text columns, as opposed to numbers and the derived/constant ones.
+TEXT_COLUMNS = ("isin", "symbol", "name", "group", "instrument_type")
+
 # name -> (pandas dtype, description)
 CLEAN_COLUMNS: dict[str, tuple[str, str]] = {
     "trade_date": ("datetime64[ns]", "trade date (the session the prices are from)"),
@@ -62,6 +65,7 @@ def clean_bhavcopy_schema(trade_date: dt.date | None = None) -> pa.DataFrameSche
             "source_format": pa.Column(str),
         },
         checks=[
+            pa.Check(lambda t: len(t) > 0, name="at least one row"),
             pa.Check(lambda t: t["high"] >= t["low"], name="high >= low"),
             pa.Check(lambda t: t["open"].between(t["low"], t["high"]), name="low <= open <= high"),
         ],

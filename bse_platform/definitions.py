@@ -30,9 +30,15 @@ def storage_from_env() -> StorageResource:
         base_uri=base_uri,
         s3_endpoint_url=os.getenv("BSE_S3_ENDPOINT_URL"),
         s3_region=os.getenv("BSE_S3_REGION"),
-        s3_access_key_id=EnvVar("AWS_ACCESS_KEY_ID"),
-        s3_secret_access_key=EnvVar("AWS_SECRET_ACCESS_KEY"),
+        # Without these variables the S3 client falls back to the default AWS chain (IAM role, ~/.aws).
+        s3_access_key_id=_env_secret("AWS_ACCESS_KEY_ID"),
+        s3_secret_access_key=_env_secret("AWS_SECRET_ACCESS_KEY"),
     )
+
+
+def _env_secret(name: str) -> EnvVar | None:
+    """A secret Dagster reads from the environment at run time: never in code, config or metadata."""
+    return EnvVar(name) if name in os.environ else None
 
 
 def bse_source_from_env() -> BseSourceResource:

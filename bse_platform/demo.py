@@ -18,7 +18,7 @@ from dagster import DagsterInstance
 from bse_platform.calendar import BSE_TIMEZONE
 from bse_platform.definitions import build_definitions, storage_from_env
 from bse_platform.defs.ingestion import CLEAN_CHECK, RAW_CHECK
-from bse_platform.defs.partitions import TRADE_DATE_PARTITIONS
+from bse_platform.defs.partitions import TRADE_DATE_PARTITIONS, partition_trade_date
 from bse_platform.defs.resources import BseSourceResource
 from bse_platform.mirror.generator import generate_market
 from bse_platform.mirror.server import MirrorSite, serve_mirror
@@ -30,7 +30,7 @@ def last_trade_dates(count: int) -> list[dt.date]:
     """The last ``count`` trade-date partitions before today (IST): the days already published."""
     today = dt.datetime.now(ZoneInfo(BSE_TIMEZONE)).date()
     keys = TRADE_DATE_PARTITIONS.get_partition_keys()
-    return [d for d in map(dt.date.fromisoformat, keys) if d < today][-count:]
+    return [d for d in map(partition_trade_date, keys) if d < today][-count:]
 
 
 def main() -> None:
@@ -40,7 +40,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7, help="the mirror's seed: same seed, same files")
     args = parser.parse_args()
 
-    os.environ.setdefault("DAGSTER_HOME", os.getcwd())
+    os.makedirs(os.environ.setdefault("DAGSTER_HOME", os.path.abspath(".dagster_home")), exist_ok=True)
     trade_dates = last_trade_dates(args.days)
     print(f"Generating a market of {args.securities} securities over {len(trade_dates)} trade dates "
           f"({trade_dates[0]} .. {trade_dates[-1]}), seed {args.seed} ...")  # fmt: skip

@@ -2,8 +2,9 @@
 
 Partitioned datasets use the hive layout ``<dataset>/trade_date=YYYY-MM-DD/<file>`` with the
 partition column in the path only (the convention pandas, DuckDB, Spark and Polars all read
-directly). Every write is atomic: on a local disk a file is written aside and renamed into place;
-an S3 object only appears once its upload completes. Rewriting a partition replaces its files.
+directly). Writes never show a partial file: on a local disk a file is written aside and renamed
+into place; to S3 the whole payload is handed over from memory and the object appears when its
+upload completes. Rewriting a partition replaces its files.
 """
 
 import datetime as dt
@@ -59,7 +60,7 @@ class ObjectStore:
 
     def write_bytes(self, key: str, data: bytes) -> None:
         final = self._path(key)
-        if not self._local:  # an S3 object appears whole when its upload completes, or not at all
+        if not self._local:  # the object appears when the upload of the in-memory payload completes
             with self._fs.open_output_stream(final) as stream:
                 stream.write(data)
             return

@@ -110,9 +110,14 @@ def test_single_day_and_empty_ranges(calendar):
     assert calendar.non_sessions(dt.date(2025, 8, 20), dt.date(2025, 8, 19)) == []
 
 
-def test_before_the_first_known_date(calendar):
-    with pytest.raises(ValueError, match=str(calendar.first_known_date)):
-        calendar.sessions(calendar.first_known_date - dt.timedelta(days=1), calendar.first_known_date + dt.timedelta(days=10))
+def test_before_the_calendars_start(calendar):
+    with pytest.raises(ValueError, match=str(calendar.start)):
+        calendar.sessions(calendar.start - dt.timedelta(days=1), calendar.start + dt.timedelta(days=10))
+
+
+def test_a_start_that_is_no_session_still_gives_the_sessions_after_it():
+    calendar = TradingCalendar(start=dt.date(2010, 1, 1))  # a holiday: XBOM's first session is the 4th
+    assert calendar.sessions(dt.date(2010, 1, 1), dt.date(2010, 1, 6))[0] == dt.date(2010, 1, 4)
 
 
 def test_past_the_horizon_every_weekday_is_a_session(calendar, fresh_horizon_warning, caplog):

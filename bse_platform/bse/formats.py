@@ -21,10 +21,6 @@ class BhavcopyFormat:
     def required_columns(self) -> tuple[str, ...]:
         return tuple(self.to_clean) + ((self.date_column,) if self.date_column else ())
 
-    @property
-    def security_code_column(self) -> str:
-        return next(src for src, clean in self.to_clean.items() if clean == "security_code")
-
 
 _LEGACY_TO_CLEAN = {
     "SC_CODE": "security_code",

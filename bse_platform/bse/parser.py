@@ -14,6 +14,7 @@ import io
 import logging
 import re
 import zipfile
+import zlib
 from collections.abc import Collection
 from dataclasses import dataclass
 
@@ -23,7 +24,7 @@ from bse_platform.bse.errors import BrokenBhavcopyError, StaleBhavcopyError
 from bse_platform.bse.formats import BhavcopyFormat, detect_format
 from bse_platform.bse.instruments import classify_instruments
 from bse_platform.bse.products import date_from_file_name
-from bse_platform.clean_schema import CLEAN_COLUMNS, EQUITY_CLASSES, clean_bhavcopy_schema
+from bse_platform.clean_schema import CLEAN_COLUMNS, EQUITY_CLASSES, TEXT_COLUMNS, clean_bhavcopy_schema
 from bse_platform.validation import ValidationReport, validate
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,6 @@ DEFAULT_MAX_BAD_ROW_SHARE = 0.01
 _LINE_ENDS = re.compile(r"\r+\n|\r")
 _INTEGER_COLUMNS = ("security_code", "num_trades", "volume")
 _PRICE_COLUMNS = ("open", "high", "low", "close", "last", "prev_close")
-_TEXT_COLUMNS = ("isin", "symbol", "name", "group", "instrument_type")
 
 
 def looks_like_html(content: bytes) -> bool:
@@ -54,7 +54,8 @@ class RawBhavcopy:
     """A bhavcopy split into rows under its own header, as published (text, trimmed)."""
 
     file: str  # how messages name it: the file name, plus the zip member
-    file_names: tuple[str, ...]  # the names it goes by: download name, zip member
+    file_name: str | None  # the name it was downloaded or saved under
+    member_name: str | None  # the CSV inside, when it came zipped
     format: BhavcopyFormat
     table: pd.DataFrame  # the columns the clean table is made of; index = line number
     date_inside: dt.date | None  # from the format's date column, if it has one
@@ -65,26 +66,27 @@ class RawBhavcopy:
         """The file's trade date: from its content (date column, zip member name), else its BSE file
         name, else ``requested``.
 
-        Content that disagrees with itself or with the file's name is broken; a file whose content is
-        of another date than ``requested`` is stale (BSE re-serves old files under new names).
+        A file whose content is of another date than ``requested`` is stale (BSE re-serves old files
+        under the new day's name); content that disagrees with itself, or with a name that is not the
+        requested date's, is broken.
         """
-        outer_name, *members = self.file_names or (None,)
         inside = [(f"{self.format.date_column} column", self.date_inside)]
-        inside += [(f"zip member {name}", date_from_file_name(name)) for name in members]
+        if self.member_name:
+            inside.append((f"zip member {self.member_name}", date_from_file_name(self.member_name)))
         inside = [(source, day) for source, day in inside if day is not None]
-        named = date_from_file_name(outer_name) if outer_name else None
+        named = date_from_file_name(self.file_name) if self.file_name else None
         if len({day for _, day in inside}) > 1:
             said = ", ".join(f"{source} says {day}" for source, day in inside)
             raise BrokenBhavcopyError(f"the file disagrees with itself about its trade date: {said}", file=self.file)
         if inside:
             source, found = inside[0]
-            if requested is None and named is not None and named != found:
+            if named is not None and named not in (found, requested):
                 raise BrokenBhavcopyError(
-                    f"the file disagrees with its name: {outer_name} says {named}, its {source} says {found}",
+                    f"the file disagrees with its name: {self.file_name} says {named}, its {source} says {found}",
                     file=self.file,
                 )
         elif named is not None:
-            source, found = f"file name {outer_name}", named
+            source, found = f"file name {self.file_name}", named
         elif requested is not None:
             return requested
         else:
@@ -108,13 +110,12 @@ class ParsedBhavcopy:
 def read_raw_bhavcopy(
     content: bytes, filename: str | None = None, *, max_bad_row_share: float = DEFAULT_MAX_BAD_ROW_SHARE
 ) -> RawBhavcopy:
-    file_names = (filename,) if filename else ()
     file = filename or "<bhavcopy>"
+    member = None
     if not content.strip():
         raise BrokenBhavcopyError("empty file", file=file)
     if content[:2] == b"PK":
         member, content = _unzip(content, file)
-        file_names += (member,)
         file = f"{file}/{member}"
     if looks_like_html(content):
         raise BrokenBhavcopyError(
@@ -128,26 +129,35 @@ def read_raw_bhavcopy(
 
     width = len(header)
     lines, records, skipped = [], [], []
-    for row in rows:
-        if not any(field.strip() for field in row):
-            continue
-        if len(row) != width:
-            skipped.append(SkippedRow(rows.line_num, f"{len(row)} fields where the header has {width}"))
-            continue
-        lines.append(rows.line_num)
-        records.append(row)
+    bad_lines = 0  # physical lines in skipped rows
+    last_line = rows.line_num
+    try:
+        for row in rows:
+            first_line, last_line = last_line + 1, rows.line_num
+            if last_line > first_line:  # BSE never quotes: a stray quote made the reader join lines
+                skipped.append(SkippedRow(first_line, f"an unmatched quote joins lines {first_line}-{last_line}"))
+                bad_lines += last_line - first_line + 1
+            elif not any(field.strip() for field in row):
+                continue
+            elif len(row) != width:
+                skipped.append(SkippedRow(first_line, f"{len(row)} fields where the header has {width}"))
+                bad_lines += 1
+            else:
+                lines.append(first_line)
+                records.append(row)
+    except csv.Error as error:
+        raise BrokenBhavcopyError(f"unreadable CSV: {error}", file=file, line=last_line + 1) from error
     if skipped:
-        share = len(skipped) / (len(skipped) + len(records))
+        share = bad_lines / (bad_lines + len(records))
         first = skipped[0]
         if share > max_bad_row_share:
             raise BrokenBhavcopyError(
-                f"{len(skipped)} of {len(skipped) + len(records)} rows have the wrong number of fields, "
-                f"more than the allowed {max_bad_row_share:.1%} (first: {first.reason})",
+                f"{bad_lines} of {bad_lines + len(records)} rows have the wrong number of fields or an unmatched "
+                f"quote, more than the allowed {max_bad_row_share:.1%} (first: {first.reason})",
                 file=file,
                 line=first.line,
             )
-        log.warning("%s: skipped %d row(s) with the wrong number of fields, first at line %d: %s",
-                    file, len(skipped), first.line, first.reason)  # fmt: skip
+        log.warning("%s: skipped %d malformed row(s), first at line %d: %s", file, len(skipped), first.line, first.reason)
     if not records:
         raise BrokenBhavcopyError("no data rows under the header", file=file)
 
@@ -158,13 +168,25 @@ def read_raw_bhavcopy(
     table = table.loc[:, list(fmt.required_columns)].apply(lambda col: col.str.strip())
     return RawBhavcopy(
         file=file,
-        file_names=file_names,
+        file_name=filename,
+        member_name=member,
         format=fmt,
         table=table,
         date_inside=_date_inside(table, fmt, file),
         skipped_rows=tuple(skipped),
         ignored_columns=ignored,
     )
+
+
+def clean_raw_bhavcopy(
+    raw: RawBhavcopy, trade_date: dt.date | None = None, *, instrument_classes: Collection[str] | None = EQUITY_CLASSES
+) -> ParsedBhavcopy:
+    """Type and rename onto the clean schema and validate; bad values are reported in ``validation``."""
+    day = raw.trade_date(trade_date)
+    frame, dropped = _to_clean(raw, day)
+    if instrument_classes is not None:
+        frame = frame[frame["instrument_class"].isin(list(instrument_classes))]
+    return ParsedBhavcopy(raw, day, frame, dropped, validate(frame, clean_bhavcopy_schema(day)))
 
 
 def read_bhavcopy(
@@ -175,13 +197,9 @@ def read_bhavcopy(
     instrument_classes: Collection[str] | None = EQUITY_CLASSES,
     max_bad_row_share: float = DEFAULT_MAX_BAD_ROW_SHARE,
 ) -> ParsedBhavcopy:
-    """Parse and validate; bad values are reported in ``validation`` rather than raised."""
+    """``read_raw_bhavcopy`` then ``clean_raw_bhavcopy``."""
     raw = read_raw_bhavcopy(content, filename, max_bad_row_share=max_bad_row_share)
-    day = raw.trade_date(trade_date)
-    frame, dropped = _to_clean(raw, day)
-    if instrument_classes is not None:
-        frame = frame[frame["instrument_class"].isin(list(instrument_classes))]
-    return ParsedBhavcopy(raw, day, frame, dropped, validate(frame, clean_bhavcopy_schema(day)))
+    return clean_raw_bhavcopy(raw, trade_date, instrument_classes=instrument_classes)
 
 
 def parse_bhavcopy(
@@ -220,7 +238,7 @@ def _unzip(content: bytes, file: str) -> tuple[str, bytes]:
                     f"a zip archive should hold one CSV file, this one holds {archive.namelist()}", file=file
                 )
             return members[0], archive.read(members[0])
-    except (zipfile.BadZipFile, EOFError) as error:
+    except (zipfile.BadZipFile, EOFError, zlib.error, RuntimeError, NotImplementedError) as error:
         raise BrokenBhavcopyError(f"a zip archive that cannot be read (truncated download?): {error}", file=file) from error
 
 
@@ -259,7 +277,7 @@ def _to_clean(raw: RawBhavcopy, trade_date: dt.date) -> tuple[pd.DataFrame, tupl
     frame["trade_date"] = pd.Timestamp(trade_date)
     for column in CLEAN_COLUMNS:
         source = source_of.get(column)
-        if column in _TEXT_COLUMNS:
+        if column in TEXT_COLUMNS:
             text = raw.table[source] if source else pd.Series(None, index=frame.index, dtype=object)
             frame[column] = text.where(text.ne(""), None)
         elif column in _PRICE_COLUMNS or column in _INTEGER_COLUMNS or column == "turnover":

@@ -1,11 +1,16 @@
-"""Pandera schema of a raw bhavcopy table (text as published): the shape the parser relies on."""
+"""Is a published file a usable bhavcopy of its trade date? The pandera schema of the raw table
+(text as published) and the one function both ingestion assets use to answer it."""
+
+import datetime as dt
 
 import pandera.pandas as pa
 
 from bse_platform.bse.formats import BhavcopyFormat
+from bse_platform.bse.parser import RawBhavcopy, read_raw_bhavcopy
+from bse_platform.clean_schema import TEXT_COLUMNS
+from bse_platform.validation import ValidationReport, validate
 
 _NUMBER_OR_BLANK = r"^(-?\d+(\.\d*)?)?$"
-_TEXT_COLUMNS = {"name", "group", "instrument_type", "isin", "symbol"}
 
 
 def raw_bhavcopy_schema(fmt: BhavcopyFormat, *, min_rows: int) -> pa.DataFrameSchema:
@@ -14,7 +19,20 @@ def raw_bhavcopy_schema(fmt: BhavcopyFormat, *, min_rows: int) -> pa.DataFrameSc
     for source, clean in fmt.to_clean.items():
         if clean == "security_code":
             columns[source] = pa.Column(str, pa.Check.str_matches(r"^\d+$"))
-        elif clean not in _TEXT_COLUMNS:
+        elif clean not in TEXT_COLUMNS:
             columns[source] = pa.Column(str, pa.Check.str_matches(_NUMBER_OR_BLANK))
     enough_rows = pa.Check(lambda table: len(table) >= min_rows, name=f"at least {min_rows} rows")
     return pa.DataFrameSchema(columns, checks=[enough_rows], name=f"raw_{fmt.name}_bhavcopy")
+
+
+def validate_raw_bhavcopy(
+    content: bytes, file_name: str, trade_date: dt.date, *, min_rows: int, max_bad_row_share: float
+) -> tuple[RawBhavcopy, ValidationReport]:
+    """Read and validate a published file for ``trade_date``.
+
+    Raises ``BrokenBhavcopyError`` or ``StaleBhavcopyError`` when the file cannot be read as that
+    date's bhavcopy at all; returns the validation of its rows otherwise.
+    """
+    raw = read_raw_bhavcopy(content, file_name, max_bad_row_share=max_bad_row_share)
+    raw.trade_date(trade_date)
+    return raw, validate(raw.table, raw_bhavcopy_schema(raw.format, min_rows=min_rows))

@@ -12,16 +12,16 @@ from dagster import (
     Output,
     asset,
 )
-from pydantic import Field
+from pydantic import Field, field_validator
 
-from bse_platform.bse import BhavcopyError, BseSourceError, read_bhavcopy, read_raw_bhavcopy
+from bse_platform.bse import BhavcopyError, BrokenBhavcopyError, BseSourceError
 from bse_platform.bse.client import PublishedFile
-from bse_platform.bse.parser import DEFAULT_MAX_BAD_ROW_SHARE
-from bse_platform.bse.raw_schema import raw_bhavcopy_schema
+from bse_platform.bse.parser import clean_raw_bhavcopy
+from bse_platform.bse.raw_schema import validate_raw_bhavcopy
+from bse_platform.clean_schema import INSTRUMENT_CLASSES
 from bse_platform.defs.checks import check_from_error, check_from_report
 from bse_platform.defs.partitions import TRADE_DATE_PARTITIONS, partition_trade_date
 from bse_platform.defs.resources import BseSourceResource
-from bse_platform.validation import validate
 
 RAW_CHECK = "is_bhavcopy_of_its_trade_date"
 CLEAN_CHECK = "matches_clean_schema"
@@ -33,6 +33,7 @@ _PREVIEW_COLUMNS = ["security_code", "symbol", "name", "instrument_class", "open
     io_manager_key="raw_file_io_manager",
     group_name="ingestion",
     kinds={"csv"},
+    pool="bse_downloads",  # one download at a time across runs (dagster.yaml sets the pool's limit)
     check_specs=[
         AssetCheckSpec(
             RAW_CHECK,
@@ -68,9 +69,13 @@ def raw_bhavcopy(context: AssetExecutionContext, bse: BseSourceResource):
         "sha256": hashlib.sha256(published.content).hexdigest(),
     }
     try:
-        raw = read_raw_bhavcopy(published.content, published.file_name)
-        raw.trade_date(trade_date)
-        report = validate(raw.table, raw_bhavcopy_schema(raw.format, min_rows=bse.min_rows))
+        raw, report = validate_raw_bhavcopy(
+            published.content,
+            published.file_name,
+            trade_date,
+            min_rows=bse.min_rows,
+            max_bad_row_share=bse.max_bad_row_share,
+        )
         check = check_from_report(RAW_CHECK, report, raw.table)
         metadata |= {"format": raw.format.name, "rows": len(raw.table), "skipped_rows": len(raw.skipped_rows)}
     except BhavcopyError as error:
@@ -86,10 +91,14 @@ class CleanBhavcopyConfig(Config):
         description="Keep only these instrument classes (see clean_schema.INSTRUMENT_CLASSES); "
         "null keeps every class, and feature families pick equities themselves",
     )
-    max_bad_row_share: float = Field(
-        default=DEFAULT_MAX_BAD_ROW_SHARE,
-        description="Rows with the wrong field count are skipped and reported; past this share the file fails",
-    )
+
+    @field_validator("instrument_classes")
+    @classmethod
+    def _known_classes(cls, classes: list[str] | None) -> list[str] | None:
+        unknown = sorted(set(classes or ()) - set(INSTRUMENT_CLASSES))
+        if unknown:
+            raise ValueError(f"unknown instrument class(es) {unknown}; known: {', '.join(INSTRUMENT_CLASSES)}")
+        return classes
 
 
 @asset(
@@ -107,20 +116,26 @@ class CleanBhavcopyConfig(Config):
         )
     ],
 )
-def clean_bhavcopy(context: AssetExecutionContext, config: CleanBhavcopyConfig, raw_bhavcopy: PublishedFile):
+def clean_bhavcopy(
+    context: AssetExecutionContext, config: CleanBhavcopyConfig, bse: BseSourceResource, raw_bhavcopy: PublishedFile
+):
     """One typed row per security for the trade date, in the clean schema every feature reads.
 
-    A file that does not parse or validate fails the check and writes nothing.
+    A file that does not parse or validate fails the check and writes nothing. The raw file's check
+    is applied again, because a run of this asset alone is not blocked by an earlier failed raw check.
     """
     trade_date = partition_trade_date(context.partition_key)
     try:
-        parsed = read_bhavcopy(
+        raw, raw_report = validate_raw_bhavcopy(
             raw_bhavcopy.content,
             raw_bhavcopy.file_name,
             trade_date,
-            instrument_classes=config.instrument_classes,
-            max_bad_row_share=config.max_bad_row_share,
+            min_rows=bse.min_rows,
+            max_bad_row_share=bse.max_bad_row_share,
         )
+        if not raw_report.passed:
+            raise BrokenBhavcopyError(f"the raw file fails its check: {raw_report.summary('line')}", file=raw.file)
+        parsed = clean_raw_bhavcopy(raw, trade_date, instrument_classes=config.instrument_classes)
     except BhavcopyError as error:
         yield check_from_error(CLEAN_CHECK, error)
         raise Failure(description=f"trade date {trade_date}: {error}; nothing was written") from error

@@ -16,9 +16,9 @@ from bse_platform.calendar import BSE_TIMEZONE, MUHURAT_SESSIONS, TradingCalenda
 _YEARS_LISTED_PAST_HORIZON = 5
 
 
-def trading_calendar_from_env() -> TradingCalendar:
+def trading_calendar_from_env(start: dt.date) -> TradingCalendar:
     extra = {dt.date.fromisoformat(d.strip()) for d in os.getenv("BSE_EXTRA_SESSIONS", "").split(",") if d.strip()}
-    return TradingCalendar(extra_sessions=frozenset(MUHURAT_SESSIONS) | extra)
+    return TradingCalendar(extra_sessions=frozenset(MUHURAT_SESSIONS) | extra, start=start)
 
 
 def trade_date_partitions(calendar: TradingCalendar, start: dt.date) -> DailyPartitionsDefinition:
@@ -34,10 +34,9 @@ def trade_date_partitions(calendar: TradingCalendar, start: dt.date) -> DailyPar
     )
 
 
-TRADING_CALENDAR = trading_calendar_from_env()
-TRADE_DATE_PARTITIONS = trade_date_partitions(
-    TRADING_CALENDAR, dt.date.fromisoformat(os.getenv("BSE_PARTITIONS_START", "2010-01-01"))
-)
+PARTITIONS_START = dt.date.fromisoformat(os.getenv("BSE_PARTITIONS_START", "2010-01-01"))
+TRADING_CALENDAR = trading_calendar_from_env(PARTITIONS_START)
+TRADE_DATE_PARTITIONS = trade_date_partitions(TRADING_CALENDAR, PARTITIONS_START)
 
 
 def partition_trade_date(partition_key: str) -> dt.date:

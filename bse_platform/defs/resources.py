@@ -6,6 +6,7 @@ from dagster import ConfigurableResource
 from pydantic import Field
 
 from bse_platform.bse.client import DEFAULT_HEADERS, BseClient
+from bse_platform.bse.parser import DEFAULT_MAX_BAD_ROW_SHARE
 from bse_platform.bse.products import DEFAULT_BASE_URL, DEFAULT_ERAS, Era
 from bse_platform.storage import ObjectStore
 
@@ -45,6 +46,10 @@ class BseSourceResource(ConfigurableResource):
     backoff_seconds: float = Field(default=2.0, description="Backoff factor between retries")
     min_interval_seconds: float = Field(default=1.0, description="Least time between two requests (politeness)")
     min_rows: int = Field(default=1000, description="A file with fewer data rows is suspect (BSE has ~3,000-5,000)")
+    max_bad_row_share: float = Field(
+        default=DEFAULT_MAX_BAD_ROW_SHARE,
+        description="Malformed rows (wrong field count) are skipped and reported; past this share the file fails",
+    )
 
     def client(self) -> BseClient:
         return BseClient(

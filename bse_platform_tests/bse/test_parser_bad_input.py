@@ -156,7 +156,47 @@ def test_corrupted_zip(sample_bytes):
     assert "210421.zip" in str(caught.value)
 
 
+@pytest.mark.parametrize("position", range(100, 2000, 150))
+def test_any_flipped_byte_in_the_compressed_data_is_a_broken_file(sample_bytes, position):
+    """zlib errors and CRC mismatches alike become a BhavcopyError, never an unhandled exception."""
+    content = bytearray(sample_bytes(ZIP_SAMPLE))
+    content[position] ^= 0x55
+    with pytest.raises(BrokenBhavcopyError, match="cannot be read"):
+        read_raw_bhavcopy(bytes(content), "210421.zip")
+
+
 # --- truncated rows, wrong field counts -----------------------------------------------------------
+
+
+def _with_stray_quote(content: bytes, lines_from_end: int) -> tuple[bytes, int]:
+    """The CR CR LF sample with a stray quote in one name; returns the bytes and that line's number."""
+    lines = content.split(b"\r\r\n")
+    target = len(lines) - 1 - lines_from_end  # the last piece is empty
+    fields = lines[target].split(b",")
+    fields[13] = b'"' + fields[13]  # FinInstrmNm
+    lines[target] = b",".join(fields)
+    return b"\r\r\n".join(lines), target + 1
+
+
+def test_stray_quote_near_the_end_skips_the_joined_lines_from_their_first(sample_bytes):
+    content, line = _with_stray_quote(sample_bytes("udiff/BSE_BhavCopy_20250825.csv"), lines_from_end=5)
+    raw = read_raw_bhavcopy(content, "BSE_BhavCopy_20250825.csv")
+    assert [row.line for row in raw.skipped_rows] == [line]
+    assert "unmatched quote" in raw.skipped_rows[0].reason
+    assert len(raw.table) == 4784 - 5  # the quoted row swallowed the four after it
+
+
+def test_stray_quote_that_swallows_too_many_rows_fails_the_file(sample_bytes):
+    content, line = _with_stray_quote(sample_bytes("udiff/BSE_BhavCopy_20250825.csv"), lines_from_end=60)
+    with pytest.raises(BrokenBhavcopyError, match="unmatched quote") as caught:
+        read_raw_bhavcopy(content, "BSE_BhavCopy_20250825.csv")
+    assert caught.value.line == line
+
+
+def test_stray_quote_early_in_a_file_is_a_clear_error(sample_bytes):
+    content, _ = _with_stray_quote(sample_bytes("udiff/BSE_BhavCopy_20250825.csv"), lines_from_end=4700)
+    with pytest.raises(BrokenBhavcopyError, match="unreadable CSV|unmatched quote"):
+        read_raw_bhavcopy(content, "BSE_BhavCopy_20250825.csv")
 
 
 def test_truncated_csv_skips_and_reports_the_cut_row(sample_bytes, caplog):
@@ -489,6 +529,11 @@ def test_old_file_re_served_under_the_requested_name_is_stale(sample_bytes):
         read_bhavcopy(sample_bytes(ISIN_SAMPLE), "EQ_ISINCODE_010218.CSV", dt.date(2018, 2, 1))
     assert (caught.value.found, caught.value.requested) == (dt.date(2018, 1, 31), dt.date(2018, 2, 1))
     assert "TRADING_DATE" in str(caught.value)
+
+
+def test_file_name_of_neither_the_content_nor_the_requested_date_is_broken(sample_bytes):
+    with pytest.raises(BrokenBhavcopyError, match="disagrees with its name"):
+        read_bhavcopy(sample_bytes(UDIFF_SAMPLE), "BhavCopy_BSE_CM_0_0_0_20240709_F_0000.CSV", dt.date(2024, 7, 8))
 
 
 def test_zip_name_disagreeing_with_its_member():

@@ -99,7 +99,7 @@ def test_legacy_eq_date_comes_from_the_file_name(sample_bytes):
 
 def test_renamed_zip_date_comes_from_its_member_name(sample_bytes):
     raw = read_raw_bhavcopy(sample_bytes("legacy_eq/210421.zip"), "210421.zip")
-    assert raw.file_names == ("210421.zip", "EQ200421.CSV")
+    assert (raw.file_name, raw.member_name) == ("210421.zip", "EQ200421.CSV")
     assert raw.file == "210421.zip/EQ200421.CSV"
     # 210421 read as a date would be 2021-04-21 or 2042-04-21: the member's name wins.
     assert raw.trade_date() == dt.date(2021, 4, 20)

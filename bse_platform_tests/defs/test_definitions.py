@@ -39,12 +39,21 @@ def test_partitions_are_trade_dates():
     assert TRADE_DATE_PARTITIONS.timezone == "Asia/Kolkata"
 
 
-def test_s3_credentials_are_read_from_the_environment_never_stored(monkeypatch):
+def test_s3_credentials_are_environment_variables_read_at_run_time(monkeypatch):
     monkeypatch.setenv("BSE_STORAGE_URI", "s3://bse/platform")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "an-access-key")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "a-secret-value")
     storage = storage_from_env()
+    assert storage.s3_access_key_id == EnvVar("AWS_ACCESS_KEY_ID")
     assert storage.s3_secret_access_key == EnvVar("AWS_SECRET_ACCESS_KEY")
-    assert "a-secret-value" not in repr(storage)
+
+
+def test_without_credentials_in_the_environment_s3_uses_the_default_aws_chain(monkeypatch):
+    monkeypatch.setenv("BSE_STORAGE_URI", "s3://bse/platform")
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID", raising=False)
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY", raising=False)
+    storage = storage_from_env()
+    assert storage.s3_access_key_id is None and storage.s3_secret_access_key is None
 
 
 def test_today_has_a_partition_from_midnight_ist():

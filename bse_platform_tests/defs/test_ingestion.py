@@ -1,13 +1,15 @@
 """raw_bhavcopy and clean_bhavcopy run through a real Dagster instance against the BSE mirror."""
 
 import hashlib
+import uuid
 
 import pandas as pd
 import pytest
 from dagster import AssetKey, materialize
+from dagster._serdes import serialize_value
 
 from bse_platform.bse import parse_bhavcopy
-from bse_platform.definitions import build_resources
+from bse_platform.definitions import build_resources, storage_from_env
 from bse_platform.defs.ingestion import CLEAN_CHECK, RAW_CHECK, clean_bhavcopy, raw_bhavcopy
 from bse_platform.defs.resources import BseSourceResource, StorageResource
 from bse_platform.mirror.generator import published_file
@@ -18,15 +20,14 @@ from bse_platform_tests.s3 import ACCESS_KEY, SECRET_KEY, moto_s3_endpoint
 DAY, NEXT_DAY = RECENT_SESSIONS[0], RECENT_SESSIONS[1]
 
 
-def ingest(mirror, storage: StorageResource, day, instance):
-    bse = BseSourceResource(
-        base_url=mirror.base_url, min_rows=10, min_interval_seconds=0, retries=1, backoff_seconds=0.01
-    )
+def ingest(mirror, storage: StorageResource, day, instance, selection=None, **bse_settings):
+    settings = {"min_rows": 10, "min_interval_seconds": 0, "retries": 1, "backoff_seconds": 0.01} | bse_settings
     return materialize(
         [raw_bhavcopy, clean_bhavcopy],
         partition_key=day.isoformat(),
         instance=instance,
-        resources=build_resources(storage, bse),
+        resources=build_resources(storage, BseSourceResource(base_url=mirror.base_url, **settings)),
+        selection=selection,
         raise_on_error=False,
     )
 
@@ -159,3 +160,40 @@ def test_s3_storage_through_an_s3_endpoint(mirror, instance):
             f"raw_bhavcopy/trade_date={DAY}/{mirror.site.file_name(DAY)}",
         ]
         assert len(store.read_partitions("clean_bhavcopy", [DAY])) == len(mirror.site.market.day(DAY))
+
+
+def test_clean_alone_refuses_a_raw_file_that_failed_its_check(mirror, local, instance):
+    """Blocking checks only block within a run: clean must not build on a rejected raw file later."""
+    first = ingest(mirror, local, DAY, instance, min_rows=10_000)
+    assert not checks_of(first)[RAW_CHECK].passed and materialized(first) == {"raw_bhavcopy"}
+
+    clean_only = ingest(mirror, local, DAY, instance, selection=[clean_bhavcopy], min_rows=10_000)
+    assert not clean_only.success
+    assert "raw file fails its check" in checks_of(clean_only)[CLEAN_CHECK].metadata["error"].value
+    assert local.store().list_files("clean_bhavcopy") == []
+
+
+def test_raw_partition_keeps_only_the_latest_products_file(mirror, local, instance):
+    assert ingest(mirror, local, DAY, instance).success
+    older_product = published_file(mirror.site.market.day(DAY), "bse_eq_bhavcopy", DAY)
+    mirror.site.set_fault(older_product[0], 200, body=older_product[1])
+
+    refetched = ingest(mirror, local, DAY, instance, product_eras={"bse_eq_bhavcopy": "2000-01-01"})
+    assert refetched.success, failure_message(refetched)
+    assert local.store().list_files(f"raw_bhavcopy/trade_date={DAY}") == [f"raw_bhavcopy/trade_date={DAY}/{older_product[0]}"]
+
+
+def test_s3_secret_comes_from_the_environment_and_never_reaches_the_event_log(mirror, instance, monkeypatch):
+    secret = f"secret-{uuid.uuid4().hex}"
+    with moto_s3_endpoint() as (endpoint, bucket):
+        monkeypatch.setenv("BSE_STORAGE_URI", f"s3://{bucket}/platform")
+        monkeypatch.setenv("BSE_S3_ENDPOINT_URL", endpoint)
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret)
+        result = ingest(mirror, storage_from_env(), DAY, instance)
+        assert result.success, failure_message(result)
+
+    run = instance.get_run_by_id(result.run_id)
+    recorded = [serialize_value(record) for record in instance.all_logs(result.run_id)]
+    assert recorded and not any(secret in text for text in recorded)
+    assert secret not in repr(run.run_config)
