@@ -15,13 +15,13 @@ import datetime as dt
 import io
 import re
 import zipfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from bse_platform.bse.formats import BSE_EQ_BHAVCOPY, EQ, EQ_ISINCODE, FORMATS, UDIFF
+from bse_platform.bse.formats import EQ, EQ_ISINCODE, FORMATS
 from bse_platform.bse.products import PRODUCTS
 from bse_platform.clean_schema import CLEAN_COLUMNS
 
@@ -55,9 +55,7 @@ class SyntheticMarket:
 
     def day(self, trade_date: dt.date) -> pd.DataFrame:
         """The quotes of one session (empty for a date that is not one)."""
-        dates = self.quotes["trade_date"].to_numpy()
-        moment = np.datetime64(pd.Timestamp(trade_date).as_unit("ns"))
-        return self.quotes.iloc[np.searchsorted(dates, moment, "left") : np.searchsorted(dates, moment, "right")]
+        return self.quotes[self.quotes["trade_date"].eq(pd.Timestamp(trade_date))]
 
     @property
     def board_lots(self) -> pd.Series:
@@ -81,20 +79,21 @@ class _ClassSpec:
     trades: tuple[float, float]  # median trades a day, log-uniform
     trade_value: tuple[float, float]  # INR per trade, log-uniform
     trading_probability: float  # of trading on a session it is listed and not suspended
+    name_pattern: str  # fields: stem, sector, suffix, coupon, year
 
 
 # Shares, groups and codes as in BSE's 2025 files: mostly main-board equity, thinly traded debt.
 _CLASSES = (
     _ClassSpec("equity", 0.85, {"A": 0.18, "B": 0.32, "T": 0.07, "X": 0.28, "XT": 0.13, "Z": 0.02}, {"Q": 1},
-               "main", (5, 5000), (0.012, 0.035), (5, 500), (10_000, 100_000), 1.0),
+               "main", (5, 5000), (0.012, 0.035), (5, 500), (10_000, 100_000), 1.0, "{stem} {sector} {suffix}"),
     _ClassSpec("sme", 0.05, {"M": 0.6, "MT": 0.3, "MS": 0.1}, {"Q": 1},
-               "main", (8, 400), (0.02, 0.045), (1, 10), (100_000, 300_000), 0.9),
+               "main", (8, 400), (0.02, 0.045), (1, 10), (100_000, 300_000), 0.9, "{stem} {sector} {suffix}"),
     _ClassSpec("fund", 0.04, {"E": 0.4, "B": 0.6}, {"Q": 1},
-               "fund", (10, 9000), (0.006, 0.012), (10, 500), (5_000, 50_000), 1.0),
+               "fund", (10, 9000), (0.006, 0.012), (10, 500), (5_000, 50_000), 1.0, "{stem} {sector} ETF"),
     _ClassSpec("debt", 0.04, {"F": 1}, {"D": 0.6, "B": 0.4},
-               "debt", (900, 1200), (0.002, 0.006), (1, 3), (20_000, 500_000), 0.4),
+               "debt", (900, 1200), (0.002, 0.006), (1, 3), (20_000, 500_000), 0.4, "{coupon:.2f}% {stem} {year} NCD"),
     _ClassSpec("government", 0.02, {"G": 1}, {"B": 1},
-               "government", (95, 110), (0.002, 0.004), (1, 4), (10_000, 200_000), 0.5),
+               "government", (95, 110), (0.002, 0.004), (1, 4), (10_000, 200_000), 0.5, "{coupon:.2f}% GOI {year}"),
 )  # fmt: skip
 _GROUP_LIQUIDITY = {"A": 8.0, "B": 2.0, "T": 1.0, "X": 0.7, "XT": 0.5, "Z": 0.2}
 
@@ -112,38 +111,18 @@ _LETTERS = np.array(list("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
 _ALPHANUMERIC = np.concatenate([_DIGITS, _LETTERS])
 
 _STEMS = (
-    "AADHAR", "ABHINAV", "ADITYA", "AGARWAL", "AJANTA", "AMAR", "AMBIKA", "ANAND", "APEX", "ARIHANT",
-    "ASIAN", "AVANTI", "BAJRANG", "BHARAT", "BHAGYA", "CHAMBAL", "DEEPAK", "DHANLAXMI", "GANESH",
-    "GARWARE", "GEETANJALI", "GUJARAT", "HARIYANA", "HIMALAYA", "INDO", "JAIN", "JAYASHREE", "KALYANI",
-    "KAMDHENU", "KESAR", "KIRLOSKAR", "KOHINOOR", "KRISHNA", "LAKSHMI", "MAHALAXMI", "MAHARASHTRA",
-    "MANGALAM", "MEWAR", "MODERN", "NAGPUR", "NARMADA", "NAVKAR", "NILKANTH", "OSWAL", "PADMA",
-    "PANCHSHEEL", "PARAS", "PIONEER", "PRAKASH", "PUNJAB", "RAJASTHAN", "RAMA", "SAGAR", "SAMRAT",
-    "SANGAM", "SARASWATI", "SATYAM", "SHREE", "SHIVA", "SIDDHI", "SOUTHERN", "STANDARD", "SUPREME",
-    "SURYA", "SWASTIK", "TRIVENI", "UNIVERSAL", "UTTAM", "VARDHMAN", "VIKAS", "VISHAL", "WESTERN",
-    "YASH", "ZENITH",
+    "ADITYA", "AJANTA", "AMBIKA", "ANAND", "APEX", "ARIHANT", "BHARAT", "CHAMBAL", "DEEPAK", "GANESH",
+    "GUJARAT", "HIMALAYA", "INDO", "JAYASHREE", "KALYANI", "KIRLOSKAR", "KRISHNA", "LAKSHMI",
+    "MAHARASHTRA", "MANGALAM", "NARMADA", "OSWAL", "PANCHSHEEL", "PIONEER", "PUNJAB", "RAJASTHAN",
+    "SAGAR", "SHREE", "SOUTHERN", "STANDARD", "SUPREME", "SWASTIK", "TRIVENI", "VARDHMAN", "YASH",
 )  # fmt: skip
-_MIDDLES = ("", "", "", "", "INDIA ", "GLOBAL ", "INTERNATIONAL ", "(INDIA) ", "NATIONAL ")
 _SECTORS = (
-    "AGRO", "ALLOYS", "AUTO COMPONENTS", "BIOTECH", "CABLES", "CAPITAL", "CEMENT", "CERAMICS",
-    "CHEMICALS", "COTSPIN", "ENERGY", "ENGINEERING", "EXPORTS", "FERTILISERS", "FINANCE", "FINVEST",
-    "FOODS", "FORGINGS", "GLASS", "HOTELS", "INDUSTRIES", "INFRA PROJECTS", "INFOTECH", "INVESTMENTS",
-    "LEASING", "MEDIA", "METALS", "MILLS", "PAPER", "PETROCHEM", "PHARMA", "PIPES", "PLASTICS",
-    "POLYMERS", "POWER", "REALTY", "SOFTWARE", "SPINNING", "STEEL", "SUGAR", "TEA", "TEXTILES",
-    "TRADING", "TYRES", "VENTURES",
+    "AGRO", "ALLOYS", "AUTO COMPONENTS", "CABLES", "CAPITAL", "CEMENT", "CHEMICALS", "ENERGY",
+    "ENGINEERING", "FERTILISERS", "FINANCE", "FOODS", "HOTELS", "INDUSTRIES", "INFRA PROJECTS",
+    "INFOTECH", "INVESTMENTS", "METALS", "PAPER", "PHARMA", "POLYMERS", "SOFTWARE", "STEEL", "SUGAR",
+    "TEXTILES",
 )  # fmt: skip
 _SUFFIXES = ("LTD.", "LIMITED", "LTD")
-_AMCS = (
-    ("NIPPON INDIA", "NIP"), ("HDFC", "HDFC"), ("ICICI PRUDENTIAL", "ICICI"), ("SBI", "SBI"),
-    ("KOTAK", "KOTAK"), ("AXIS", "AXIS"), ("UTI", "UTI"), ("MIRAE ASSET", "MIRAE"), ("DSP", "DSP"),
-    ("MOTILAL OSWAL", "MO"), ("ADITYA BIRLA SUN LIFE", "ABSL"), ("TATA", "TATA"), ("INVESCO INDIA", "IVZ"),
-)  # fmt: skip
-_COMMODITY_FUNDS = (("GOLD", "GOLD"), ("SILVER", "SILVER"))  # group E
-_INDEX_FUNDS = (
-    ("NIFTY 50", "NIFTY"), ("SENSEX", "SENSEX"), ("NIFTY BANK", "BANK"), ("NIFTY IT", "IT"),
-    ("NIFTY NEXT 50", "JUNIOR"), ("MIDCAP 150", "MID150"), ("PSU BANK", "PSUBNK"),
-    ("NIFTY 1D RATE", "LIQUID"), ("NIFTY PHARMA", "PHARMA"),
-)  # fmt: skip
-_DEBT_ISSUERS = ("EFSL", "LTF", "SCL", "MFL", "PFC", "REC", "IIFL", "MMFS", "SHFL", "NHFL", "IRFC", "NHAI", "KFL")
 
 
 def _pick(rng: np.random.Generator, weights: Mapping[str, float], count: int) -> np.ndarray:
@@ -192,58 +171,29 @@ def _isins(rng: np.random.Generator, instrument_class: str, count: int) -> np.nd
     return isins
 
 
-def _company_names(rng: np.random.Generator, count: int, groups: np.ndarray) -> tuple[pd.Series, list[pd.Series]]:
-    stems = pd.Series(rng.choice(_STEMS, count))
+def _names(rng: np.random.Generator, pattern: str, count: int) -> pd.Series:
+    """Names after a class's pattern; "X & Y" ones give '&' tickers, some pass UDiFF's 30 characters."""
     sectors = pd.Series(rng.choice(_SECTORS, count))
-    partners = pd.Series(rng.choice(_SECTORS, count))
-    joint = rng.random(count) < 0.08  # "X & Y" names, whose tickers carry the '&'
-    main = stems + " " + pd.Series(rng.choice(_MIDDLES, count)) + sectors
-    names = main.where(~joint, main + " & " + partners) + " " + pd.Series(rng.choice(_SUFFIXES, count))
-    # Newer listings (often SME) are spelled in mixed case in UDiFF files.
-    mixed_case = rng.random(count) < np.where(np.isin(groups, ["M", "MT", "MS"]), 0.6, 0.15)
-    names = names.where(~mixed_case, names.str.title())
-    letters = sectors.str.replace(" ", "")
-    # Tickers abbreviate the stem and the sector, splitting ten letters differently on a clash.
-    candidates = [stems.str[:cut] + letters.str[: 10 - cut] for cut in (6, 5, 7, 4, 8, 3, 9)]
-    ampersand = stems.str[:5] + letters.str[:1] + "&" + partners.str[:1]
-    return names, [c.where(~joint, ampersand) for c in candidates]
+    joint = rng.random(count) < 0.08
+    fields = pd.DataFrame({
+        "stem": rng.choice(_STEMS, count),
+        "sector": sectors.where(~joint, sectors + " & " + rng.choice(_SECTORS, count)),
+        "suffix": rng.choice(_SUFFIXES, count),
+        "coupon": rng.integers(130, 231, count) * 0.05,
+        "year": rng.integers(2026, 2064, count),
+    })  # fmt: skip
+    names = pd.Series([pattern.format(**row) for row in fields.to_dict("records")], dtype=object)
+    # Newer listings are spelled in mixed case in UDiFF files; the legacy formats upper-case names.
+    return names.where(rng.random(count) >= 0.15, names.str.title())
 
 
-def _fund_names(rng: np.random.Generator, count: int, groups: np.ndarray) -> tuple[pd.Series, list[pd.Series]]:
-    amcs = [_AMCS[i] for i in rng.integers(0, len(_AMCS), count)]
-    commodities = [_COMMODITY_FUNDS[i] for i in rng.integers(0, len(_COMMODITY_FUNDS), count)]
-    indices = [_INDEX_FUNDS[i] for i in rng.integers(0, len(_INDEX_FUNDS), count)]
-    underlyings = [c if g == "E" else i for g, c, i in zip(groups, commodities, indices)]
-    names = pd.Series([f"{amc} {under} ETF" for (amc, _), (under, _) in zip(amcs, underlyings)])
-    symbols = pd.Series([f"{amc}{under}" for (_, amc), (_, under) in zip(amcs, underlyings)])
-    return names, [symbols]
+def _symbols(names: pd.Series, codes: pd.Series) -> pd.Series:
+    """Tickers: up to four initials of the name, then the scrip code, which keeps them distinct.
 
-
-def _debt_names(rng: np.random.Generator, count: int, groups: np.ndarray) -> tuple[pd.Series, list[pd.Series]]:
-    issuers = rng.choice(_DEBT_ISSUERS, count)
-    coupons = rng.integers(130, 231, count) * 0.05
-    days, months, years = rng.integers(1, 29, count), rng.integers(1, 13, count), rng.integers(26, 36, count)
-    names = [f"{i}-{c:.2f}%-{d}-{m}-{y}-NCD" for i, c, d, m, y in zip(issuers, coupons, days, months, years)]
-    symbols = [f"{c:g}".replace(".", "") + f"{i}{y}" for i, c, y in zip(issuers, coupons, years)]
-    return pd.Series(names), [pd.Series(symbols)]
-
-
-def _government_names(rng: np.random.Generator, count: int, groups: np.ndarray) -> tuple[pd.Series, list[pd.Series]]:
-    coupons = rng.integers(130, 171, count) * 0.05
-    years = rng.integers(2026, 2064, count)
-    names = [f"{c:.2f}% GOI {y}" for c, y in zip(coupons, years)]
-    symbols = [f"{round(c * 100)}GS{y}" for c, y in zip(coupons, years)]
-    return pd.Series(names), [pd.Series(symbols)]
-
-
-# Each returns names and ticker candidates, most preferred first.
-_NAMERS: dict[str, Callable[[np.random.Generator, int, np.ndarray], tuple[pd.Series, list[pd.Series]]]] = {
-    "equity": _company_names,
-    "sme": _company_names,
-    "fund": _fund_names,
-    "debt": _debt_names,
-    "government": _government_names,
-}
+    At most ten characters, so a '#' twin's ticker (its parent's plus '#') still fits in eleven.
+    """
+    initials = names.str.upper().str.findall(r"\b[A-Z]|&").str.join("").str[:4]
+    return initials + codes.astype(str)
 
 
 def _class_counts(total: int) -> dict[str, int]:
@@ -274,7 +224,6 @@ def _securities(rng: np.random.Generator, count: int) -> pd.DataFrame:
     for spec in _CLASSES:
         k = counts[spec.instrument_class]
         groups = _pick(rng, spec.groups, k)
-        names, symbol_candidates = _NAMERS[spec.instrument_class](rng, k, groups)
         liquidity = np.array([_GROUP_LIQUIDITY.get(g, 1.0) for g in groups])
         first_price = _log_uniform(rng, spec.first_price, k)
         sme = spec.instrument_class == "sme"
@@ -282,8 +231,7 @@ def _securities(rng: np.random.Generator, count: int) -> pd.DataFrame:
             pd.DataFrame({
                 "security_code": np.fromiter(pool_codes[spec.code_pool], np.int64, k),
                 "isin": _isins(rng, spec.instrument_class, k),
-                **{f"symbol_{i}": c.to_numpy(dtype=object) for i, c in enumerate(symbol_candidates)},
-                "name": names.to_numpy(dtype=object),
+                "name": _names(rng, spec.name_pattern, k).to_numpy(),
                 "group": groups,
                 "instrument_type": _pick(rng, spec.sc_types, k),
                 "instrument_class": spec.instrument_class,
@@ -299,9 +247,7 @@ def _securities(rng: np.random.Generator, count: int) -> pd.DataFrame:
             })
         )  # fmt: skip
     master = pd.concat(frames, ignore_index=True)
-    candidates = master.filter(regex=r"^symbol_").columns
-    master.insert(2, "symbol", _unique_symbols([master[c] for c in candidates], master["security_code"]))
-    master = master.drop(columns=candidates)
+    master.insert(2, "symbol", _symbols(master["name"], master["security_code"]))
     master = pd.concat([master, _twins(rng, master, twins)], ignore_index=True)
     return master.sort_values("security_code", ignore_index=True)
 
@@ -309,19 +255,6 @@ def _securities(rng: np.random.Generator, count: int) -> pd.DataFrame:
 def _nearest_board_lot(shares: np.ndarray) -> np.ndarray:
     distance = np.abs(np.log(_SME_BOARD_LOTS)[None, :] - np.log(shares)[:, None])
     return _SME_BOARD_LOTS[distance.argmin(axis=1)]
-
-
-def _unique_symbols(candidates: list[pd.Series], codes: pd.Series) -> pd.Series:
-    """Per security the first free candidate ticker (at most 10 characters: a '#' twin adds one)."""
-    symbols = pd.Series(None, index=codes.index, dtype=object)
-    # Last resort: no candidate ends in six digits and scrip codes are distinct, so this never clashes.
-    fallback = candidates[0].str[:4] + codes.astype(str)
-    for candidate in [*candidates, fallback]:
-        open_ = symbols.isna() & candidate.notna()
-        proposed = candidate[open_].str.upper().str.replace(r"[^A-Z0-9&]", "", regex=True).str[:10]
-        free = ~proposed.duplicated() & ~proposed.isin(symbols.dropna())
-        symbols[proposed.index[free]] = proposed[free]
-    return symbols
 
 
 def _twins(rng: np.random.Generator, master: pd.DataFrame, count: int) -> pd.DataFrame:
@@ -358,7 +291,8 @@ class _Lifetimes:
 
 def _lifetimes(rng: np.random.Generator, master: pd.DataFrame, sessions: int) -> _Lifetimes:
     n, last_row = len(master), sessions
-    first = np.where(rng.random(n) < LISTING_SHARE, rng.integers(1, last_row + 1, n), 0)
+    listing = (rng.random(n) < LISTING_SHARE) & (last_row >= 2)  # on a session after the first
+    first = np.where(listing, rng.integers(2, max(last_row, 2) + 1, n), 0)
     earliest_end = np.maximum(first, 1) + 1  # every security trades at least one session
     delisted = (rng.random(n) < DELISTING_SHARE) & (earliest_end <= last_row)
     end = np.where(delisted, _uniform_int(rng, earliest_end, np.full(n, last_row + 1)), last_row + 1)
@@ -383,8 +317,9 @@ def _lifetimes(rng: np.random.Generator, master: pd.DataFrame, sessions: int) ->
     for column in (first, end, ex, factor, kind, purpose):
         column[twin] = column[parent[twin]]
 
-    # Suspensions stay clear of the first and last listed sessions and of an ex-date and its eve.
-    start = _uniform_int(rng, first + 1, end - 1)
+    # Suspensions last two sessions or more, with a listed session either side (it trades on both:
+    # see _presence), and stay clear of an ex-date and its eve.
+    start = _uniform_int(rng, np.maximum(first, 1) + 1, end - 2)
     stop = np.minimum(start + 2 + rng.geometric(0.15, n), end - 1)
     meets_ex = (ex >= 0) & (start <= ex) & (ex - 1 < stop)
     suspended = (rng.random(n) < SUSPENSION_SHARE) & (end - first >= 6) & ~meets_ex
@@ -410,9 +345,11 @@ def _presence(rng: np.random.Generator, master: pd.DataFrame, life: _Lifetimes, 
     listed = (rows >= life.first) & (rows < life.end)
     suspended = (rows >= life.suspension_start) & (rows < life.suspension_stop)
     trades = rng.random((sessions + 1, len(master))) < master["trading_probability"].to_numpy()
-    # Trades on its listing day, its last day before a delisting, an ex-date and the session before.
+    # Trades on its listing day, its last day before a delisting, an ex-date and the session before,
+    # and the sessions before and after a suspension.
     last_before_delisting = np.where(life.end <= sessions, life.end - 1, -1)
     forced = (rows == life.first) | (rows == last_before_delisting) | (rows == life.ex) | (rows == life.ex - 1)
+    forced |= (rows == life.suspension_start - 1) | (rows == life.suspension_stop)
     return listed & ~suspended & (trades | forced)
 
 
@@ -488,6 +425,7 @@ def _daily_bars(
 # What a quote repeats from its security.
 _STATIC_COLUMNS = ("security_code", "isin", "symbol", "name", "group", "instrument_type", "instrument_class")
 
+
 def generate_market(securities: int, sessions: Sequence[dt.date], seed: int = 0) -> SyntheticMarket:
     """A synthetic market of ``securities`` securities over ``sessions`` (trade dates, any order)."""
     days = tuple(sorted(set(sessions)))
@@ -521,14 +459,9 @@ def generate_market(securities: int, sessions: Sequence[dt.date], seed: int = 0)
         **{c: per_cell(c) for c in _STATIC_COLUMNS},
         **bars,
         "prev_close": prev_close[rows, cells],
-        "source_format": np.full(len(rows), SOURCE_FORMAT, dtype=object),
+        "source_format": SOURCE_FORMAT,
     }
-    # Joined without copying: a DataFrame built from a dict copies millions of object values.
-    quotes = pd.concat(
-        [pd.Series(columns[name], dtype=dtype, name=name, copy=False) for name, (dtype, _) in CLEAN_COLUMNS.items()],
-        axis=1,
-        copy=False,
-    )
+    quotes = pd.DataFrame(columns, columns=list(CLEAN_COLUMNS)).astype({c: d for c, (d, _) in CLEAN_COLUMNS.items()})
 
     codes = master["security_code"].to_numpy()
     not_a_time = np.datetime64("NaT", "ns")
@@ -559,90 +492,8 @@ def generate_market(securities: int, sessions: Sequence[dt.date], seed: int = 0)
 # ---------------------------------------------------------------------------------------------
 # Bhavcopy files
 
+# English month abbreviations, as BSE writes them: strftime's %b would follow the locale.
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-def _legacy_columns(quotes: pd.DataFrame) -> dict[str, object]:
-    return {
-        "SC_CODE": quotes["security_code"],
-        "SC_NAME": quotes["name"].str.upper().str[:12].str.ljust(12),  # padded to exactly 12
-        "SC_GROUP": quotes["group"].str.ljust(2),  # "A "
-        "SC_TYPE": quotes["instrument_type"],
-        "OPEN": quotes["open"],
-        "HIGH": quotes["high"],
-        "LOW": quotes["low"],
-        "CLOSE": quotes["close"],
-        "LAST": quotes["last"],
-        "PREVCLOSE": quotes["prev_close"].fillna(0.0),  # 0.00 on a listing day
-        "NO_TRADES": quotes["num_trades"],
-        "NO_OF_SHRS": quotes["volume"],
-        "NET_TURNOV": quotes["turnover"],
-        "TDCLOINDI": "",
-    }
-
-
-def _udiff_style_columns(quotes: pd.DataFrame, trade_date: dt.date) -> dict[str, object]:
-    """The columns BSE_EQ_BHAVCOPY and UDiFF share (UDiFF names)."""
-    average_price = (quotes["turnover"] / quotes["volume"].astype(float)).round(2).clip(quotes["low"], quotes["high"])
-    return {
-        "TradDt": trade_date.isoformat(),
-        "FinInstrmTp": "STK",  # on every row, bonds and ETFs included
-        "FinInstrmId": quotes["security_code"],
-        "ISIN": quotes["isin"],
-        "TckrSymb": quotes["symbol"],
-        "SctySrs": quotes["group"],
-        "FinInstrmNm": quotes["name"].str[:30],
-        "OpnPric": quotes["open"],
-        "HghPric": quotes["high"],
-        "LwPric": quotes["low"],
-        "ClsPric": quotes["close"],
-        "LastPric": quotes["last"],
-        "PrvsClsgPric": quotes["prev_close"].fillna(0.0),
-        "SttlmPric": average_price,
-        "TtlTradgVol": quotes["volume"],
-        "TtlTrfVal": quotes["turnover"],
-        "TtlNbOfTxsExctd": quotes["num_trades"],
-    }
-
-
-def _eq(quotes: pd.DataFrame, trade_date: dt.date, board_lots: pd.Series) -> dict[str, object]:
-    return _legacy_columns(quotes)
-
-
-def _eq_isincode(quotes: pd.DataFrame, trade_date: dt.date, board_lots: pd.Series) -> dict[str, object]:
-    return {
-        **_legacy_columns(quotes),
-        "ISIN_CODE": quotes["isin"],
-        "TRADING_DATE": f"{trade_date:%d}-{_MONTHS[trade_date.month - 1]}-{trade_date:%y}",  # 31-Jan-18
-        "FILLER2": "",
-        "FILLER3": "",
-    }
-
-
-def _bse_eq_bhavcopy(quotes: pd.DataFrame, trade_date: dt.date, board_lots: pd.Series) -> dict[str, object]:
-    # No real sample: columns the clean schema does not read are filled where their meaning is
-    # plain (reporting date, average price, currency) and left empty otherwise.
-    shared = _udiff_style_columns(quotes, trade_date)
-    return {**shared, "RptgDt": shared["TradDt"], "AvrgPric": shared["SttlmPric"], "Ccy": "INR"}
-
-
-def _udiff(quotes: pd.DataFrame, trade_date: dt.date, board_lots: pd.Series) -> dict[str, object]:
-    return {
-        **_udiff_style_columns(quotes, trade_date),
-        "BizDt": trade_date.isoformat(),
-        "Sgmt": "CM",
-        "Src": "BSE",
-        "SsnId": "F1",
-        "NewBrdLotQty": quotes["security_code"].map(board_lots).fillna(1).astype(np.int64),
-    }
-
-
-_RENDERERS: dict[str, Callable[[pd.DataFrame, dt.date, pd.Series], dict[str, object]]] = {
-    EQ.name: _eq,
-    EQ_ISINCODE.name: _eq_isincode,
-    BSE_EQ_BHAVCOPY.name: _bse_eq_bhavcopy,
-    UDIFF.name: _udiff,
-}
 
 
 def render_bhavcopy(
@@ -653,10 +504,27 @@ def render_bhavcopy(
     CRLF line endings, prices with two decimals, 0.00 for a missing previous close; ``board_lots``
     (by security code; default 1) fills UDiFF's NewBrdLotQty.
     """
-    header = FORMATS[format_name].header
+    fmt = FORMATS[format_name]
+    legacy = fmt in (EQ, EQ_ISINCODE)
+    written = quotes.assign(  # the clean columns as the format writes them
+        name=quotes["name"].str.upper().str[:12].str.ljust(12) if legacy else quotes["name"].str[:30],
+        group=quotes["group"].str.ljust(2) if legacy else quotes["group"],  # "A " in legacy files
+        instrument_type=quotes["instrument_type"] if legacy else "STK",  # UDiFF: on every row, bonds and ETFs too
+        prev_close=quotes["prev_close"].fillna(0.0),  # 0.00 on a listing day
+    )
+    average_price = (quotes["turnover"] / quotes["volume"].astype(float)).round(2).clip(quotes["low"], quotes["high"])
     lots = board_lots if board_lots is not None else pd.Series(dtype=np.int64)
-    columns = _RENDERERS[format_name](quotes, trade_date, lots)
-    table = pd.DataFrame(columns, index=quotes.index).reindex(columns=list(header), fill_value="")
+    # Columns the clean schema does not read, each written by the formats whose header has it
+    # (BSE_EQ_BHAVCOPY has no real sample: only its plainly meant ones are filled); the rest stay empty.
+    others = {
+        "Sgmt": "CM", "Src": "BSE", "SsnId": "F1", "Ccy": "INR", "SttlmPric": average_price, "AvrgPric": average_price,
+        "NewBrdLotQty": quotes["security_code"].map(lots).fillna(1).astype(np.int64),
+    }  # fmt: skip
+    if fmt.date_column:  # 31-Jan-18 in EQ_ISINCODE, 2024-07-08 in the UDiFF-named formats
+        date = trade_date.strftime(fmt.date_formats[0].replace("%b", _MONTHS[trade_date.month - 1]))
+        others |= {fmt.date_column: date, "BizDt": date, "RptgDt": date}
+    columns = {source: written[clean] for source, clean in fmt.to_clean.items()} | others
+    table = pd.DataFrame(columns, index=quotes.index).reindex(columns=list(fmt.header), fill_value="")
     return table.to_csv(index=False, lineterminator="\r\n", float_format="%.2f").encode("ascii")
 
 

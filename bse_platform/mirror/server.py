@@ -8,6 +8,7 @@ injects. ``serve_mirror`` puts a site on a loopback port for the real client to 
 """
 
 import datetime as dt
+import html
 import http
 import sys
 import threading
@@ -160,78 +161,6 @@ def _content_type(file_name: str) -> str:
 # Pages
 
 
-def _site_shell_page() -> bytes:
-    """About 14 KB of HTML shaped like bseindia.com's page shell (an Angular app with big menus)."""
-    menus = {
-        "Markets": ["Equity", "Derivatives", "Currency", "Commodity", "Interest Rate", "Mutual Funds",
-                    "SME", "Start-ups", "Debt", "ETF", "Market Statistics", "Bulk Deals", "Block Deals"],
-        "Indices": ["S&P BSE SENSEX", "BSE 100", "BSE 200", "BSE 500", "BSE MidCap", "BSE SmallCap",
-                    "Sectoral Indices", "Thematic Indices", "Strategy Indices", "Index Archives"],
-        "Corporates": ["Announcements", "Corporate Actions", "Results", "Shareholding Pattern",
-                       "Board Meetings", "AGM/EGM", "Insider Trading", "Listing Compliance", "Forthcoming IPO"],
-        "Members": ["Member Directory", "Circulars", "Notices", "Trading Holidays", "Settlement Calendar"],
-        "Investors": ["Investor Services", "Investor Protection Fund", "Complaints", "Awareness Programs"],
-        "Downloads": ["Bhavcopy", "Equity Bhavcopy", "Derivatives Bhavcopy", "Debt Bhavcopy",
-                      "Historical Data", "Scrip Master", "Corporate Actions File", "Delivery Position"],
-        "Listing": ["Equity Listing", "Debt Listing", "SME Listing", "Mutual Fund Listing", "Listing Fees",
-                    "Delisting", "Suspended Scrips", "Revocation of Suspension", "Listing Agreements"],
-        "Regulations": ["Rules", "Bye-Laws", "Regulations", "Circulars Archive", "Consultation Papers",
-                        "Arbitration", "Surveillance Measures", "Graded Surveillance", "Trade for Trade"],
-        "About": ["Overview", "Board of Directors", "Management", "Careers", "Press Releases", "Contact Us"],
-    }  # fmt: skip
-    nav = "\n".join(
-        f'<li class="dropdown"><a class="dropdown-toggle" href="javascript:void(0)">{menu}</a>'
-        f'<ul class="dropdown-menu">'
-        + "".join(f'<li><a href="/{menu.lower()}/{item.lower().replace(" ", "_")}.html" target="_self">{item}</a></li>'
-                  for item in items)
-        + "</ul></li>"
-        for menu, items in menus.items()
-    )  # fmt: skip
-    scripts = "\n".join(
-        f'<script type="text/javascript" src="/include/js/{name}.js?v=20260901"></script>'
-        for name in ("jquery.min", "bootstrap.min", "angular.min", "angular-route", "angular-sanitize", "common",
-                     "marketwatch", "sensexticker", "search", "menu", "footer", "analytics")
-    )  # fmt: skip
-    footer = "\n".join(
-        f'<div class="col-lg-2 col-md-3 col-sm-4"><h4>{menu}</h4><ul>'
-        + "".join(f'<li><a href="/{menu.lower()}/{item.lower().replace(" ", "_")}.html">{item}</a></li>'
-                  for item in items)
-        + "</ul></div>"
-        for menu, items in menus.items()
-    )  # fmt: skip
-    page = f"""<!DOCTYPE html>
-<html lang="en" ng-app="BSEApp">
-<head>
-<meta charset="utf-8" /><meta http-equiv="X-UA-Compatible" content="IE=edge" />
-<meta name="viewport" content="width=device-width, initial-scale=1" />
-<title>BSE (formerly Bombay Stock Exchange) | Stock Share Price | Get Quotes | Indices | Sensex</title>
-<meta name="description" content="BSE Ltd. (formerly Bombay Stock Exchange) is Asia's first stock exchange." />
-<link rel="shortcut icon" href="/include/images/favicon.ico" />
-<link rel="stylesheet" href="/include/css/bootstrap.min.css?v=20260901" />
-<link rel="stylesheet" href="/include/css/bsestyle.css?v=20260901" />
-{scripts}
-</head>
-<body ng-controller="MainCtrl">
-<div id="header" class="container-fluid">
-<div class="row"><div class="col-lg-3"><a href="/"><img src="/include/images/bselogo.png" alt="BSE" /></a></div>
-<div class="col-lg-6"><div class="sensexticker" ng-bind-html="sensex.ticker">S&amp;P BSE SENSEX</div></div>
-<div class="col-lg-3"><input type="text" class="form-control" placeholder="Security Name / Code / ID" /></div></div>
-<nav class="navbar navbar-default"><ul class="nav navbar-nav">
-{nav}
-</ul></nav>
-</div>
-<div id="content" class="container-fluid" ng-view></div>
-<div id="footer" class="container-fluid"><div class="row">
-{footer}
-</div>
-<p class="copyright">Copyright &copy; BSE Ltd. All Rights Reserved. Site best viewed in Chrome, Firefox, Edge.</p>
-</div>
-</body>
-</html>
-"""
-    return page.replace("\n", "\r\n").encode()
-
-
 def _status_page(status: int) -> bytes:
     phrase = http.HTTPStatus(status).phrase
     return f"<html><head><title>{status} {phrase}</title></head><body><h1>{phrase}</h1></body></html>".encode()
@@ -239,15 +168,22 @@ def _status_page(status: int) -> bytes:
 
 def _access_denied_page(path: str) -> bytes:
     """The Akamai-style block page a web firewall serves."""
-    url = f"http://www.bseindia.com{path}".replace(":", "&#58;").replace("/", "&#47;").replace(".", "&#46;")
     return (
-        "<HTML><HEAD>\n<TITLE>Access Denied</TITLE>\n</HEAD><BODY>\n<H1>Access Denied</H1>\n \n"
-        f'You don\'t have permission to access "{url}" on this server.<P>\n'
-        "Reference&#32;&#35;18&#46;5f2c1002&#46;1790000000&#46;1a2b3c4d\n</BODY>\n</HTML>\n"
+        "<HTML><HEAD><TITLE>Access Denied</TITLE></HEAD><BODY><H1>Access Denied</H1>\n"
+        f'You don\'t have permission to access "http://www.bseindia.com{html.escape(path)}" on this server.\n'
+        "</BODY></HTML>\n"
     ).encode()
 
 
-SITE_SHELL_PAGE = _site_shell_page()
+# What BSE serves, with status 200, for a file it does not have: bseindia.com's page shell, some
+# 14 KB of HTML. The repeated comment stands in for the real page's menus, scripts and footer.
+SITE_SHELL_PAGE = (
+    '<!DOCTYPE html>\r\n<html lang="en" ng-app="BSEApp">\r\n<head><meta charset="utf-8" />\r\n'
+    "<title>BSE (formerly Bombay Stock Exchange) | Stock Share Price | Get Quotes | Indices | Sensex</title>\r\n"
+    '</head>\r\n<body ng-controller="MainCtrl">\r\n<div id="content" class="container-fluid" ng-view></div>\r\n'
+    + "<!-- navigation menus, scripts and footer of the site shell -->\r\n" * 210
+    + "</body>\r\n</html>\r\n"
+).encode()
 _NOT_FOUND_PAGE = (
     b'<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd">'
     b"<html><head><title>404 - File or directory not found.</title></head><body><div id=\"content\">"
