@@ -17,7 +17,6 @@ from pydantic import Field, field_validator
 from bse_platform.bse import BhavcopyError, BrokenBhavcopyError, BseSourceError
 from bse_platform.bse.client import PublishedFile
 from bse_platform.bse.parser import clean_raw_bhavcopy
-from bse_platform.bse.raw_schema import validate_raw_bhavcopy
 from bse_platform.clean_schema import INSTRUMENT_CLASSES
 from bse_platform.defs.checks import check_from_error, check_from_report
 from bse_platform.defs.partitions import TRADE_DATE_PARTITIONS, partition_trade_date
@@ -69,13 +68,7 @@ def raw_bhavcopy(context: AssetExecutionContext, bse: BseSourceResource):
         "sha256": hashlib.sha256(published.content).hexdigest(),
     }
     try:
-        raw, report = validate_raw_bhavcopy(
-            published.content,
-            published.file_name,
-            trade_date,
-            min_rows=bse.min_rows,
-            max_bad_row_share=bse.max_bad_row_share,
-        )
+        raw, report = bse.validate_raw(published, trade_date)
         check = check_from_report(RAW_CHECK, report, raw.table)
         metadata |= {"format": raw.format.name, "rows": len(raw.table), "skipped_rows": len(raw.skipped_rows)}
     except BhavcopyError as error:
@@ -126,13 +119,7 @@ def clean_bhavcopy(
     """
     trade_date = partition_trade_date(context.partition_key)
     try:
-        raw, raw_report = validate_raw_bhavcopy(
-            raw_bhavcopy.content,
-            raw_bhavcopy.file_name,
-            trade_date,
-            min_rows=bse.min_rows,
-            max_bad_row_share=bse.max_bad_row_share,
-        )
+        raw, raw_report = bse.validate_raw(raw_bhavcopy, trade_date)
         if not raw_report.passed:
             raise BrokenBhavcopyError(f"the raw file fails its check: {raw_report.summary('line')}", file=raw.file)
         parsed = clean_raw_bhavcopy(raw, trade_date, instrument_classes=config.instrument_classes)

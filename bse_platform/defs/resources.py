@@ -5,10 +5,12 @@ import datetime as dt
 from dagster import ConfigurableResource
 from pydantic import Field
 
-from bse_platform.bse.client import DEFAULT_HEADERS, BseClient
-from bse_platform.bse.parser import DEFAULT_MAX_BAD_ROW_SHARE
+from bse_platform.bse.client import DEFAULT_HEADERS, BseClient, PublishedFile
+from bse_platform.bse.parser import DEFAULT_MAX_BAD_ROW_SHARE, RawBhavcopy
+from bse_platform.bse.raw_schema import validate_raw_bhavcopy
 from bse_platform.bse.products import DEFAULT_BASE_URL, DEFAULT_ERAS, Era
 from bse_platform.storage import ObjectStore
+from bse_platform.validation import ValidationReport
 
 
 class StorageResource(ConfigurableResource):
@@ -60,4 +62,14 @@ class BseSourceResource(ConfigurableResource):
             retries=self.retries,
             backoff_seconds=self.backoff_seconds,
             min_interval_seconds=self.min_interval_seconds,
+        )
+
+    def validate_raw(self, file: PublishedFile, trade_date: dt.date) -> tuple[RawBhavcopy, ValidationReport]:
+        """Is ``file`` a usable bhavcopy of ``trade_date`` by this source's standards? (see raw_schema)"""
+        return validate_raw_bhavcopy(
+            file.content,
+            file.file_name,
+            trade_date,
+            min_rows=self.min_rows,
+            max_bad_row_share=self.max_bad_row_share,
         )
