@@ -90,12 +90,21 @@ class ObjectStore:
         table = pa.Table.from_pandas(frame.drop(columns=PARTITION_COLUMN, errors="ignore"), preserve_index=False)
         self.write_parquet(f"{partition_dir(dataset, trade_date)}/{PARQUET_FILE}", table)
 
-    def read_partitions(self, dataset: str, trade_dates: Iterable[dt.date]) -> pd.DataFrame:
-        """The partitions of ``trade_dates`` in one scan, ``trade_date`` (from the path) as the first column."""
+    def read_partitions(
+        self, dataset: str, trade_dates: Iterable[dt.date], *, history_may_start_later: bool = False
+    ) -> pd.DataFrame:
+        """The partitions of ``trade_dates`` in one scan, ``trade_date`` (from the path) as the first column.
+
+        Every partition must be stored, except, with ``history_may_start_later``, the oldest ones
+        before the first stored date (a lookback reaching before the data begins); never a gap.
+        """
         paths = [self._path(f"{partition_dir(dataset, d)}/{PARQUET_FILE}") for d in sorted(trade_dates)]
-        missing = [p for p, info in zip(paths, self._fs.get_file_info(paths)) if info.type != pafs.FileType.File]
+        stored = [info.type == pafs.FileType.File for info in self._fs.get_file_info(paths)]
+        first = stored.index(True) if history_may_start_later and any(stored) else 0
+        missing = [path for path, exists in zip(paths[first:], stored[first:]) if not exists]
         if missing:
             raise FileNotFoundError(f"no stored partition at {', '.join(missing[:5])}")
+        paths = paths[first:]
         table = ds.dataset(
             paths, filesystem=self._fs, format="parquet", partitioning=_HIVE_DATE, partition_base_dir=self._path(dataset)
         ).to_table()

@@ -28,6 +28,11 @@ class ValidationReport:
         labels = where + ": " + self.failure_cases["check"].astype(str)
         return labels.value_counts().to_dict()
 
+    def restricted_to(self, labels: pd.Index) -> "ValidationReport":
+        """The report for the rows labelled ``labels`` only (e.g. one trade date of a range)."""
+        cases = self.failure_cases[self.failure_cases["index"].isin(labels)] if not self.passed else self.failure_cases
+        return ValidationReport(self.schema, len(labels), cases)
+
     def failing_rows(self, frame: pd.DataFrame, limit: int = 20) -> pd.DataFrame:
         """The first ``limit`` rows of ``frame`` (validated with the same index) that failed."""
         labels = self.failure_cases["index"].dropna().unique()

@@ -4,7 +4,6 @@ import hashlib
 
 import pandas as pd
 from dagster import (
-    AssetCheckSpec,
     AssetExecutionContext,
     Config,
     Failure,
@@ -18,7 +17,7 @@ from bse_platform.bse import BhavcopyError, BrokenBhavcopyError, BseSourceError
 from bse_platform.bse.client import PublishedFile
 from bse_platform.bse.parser import clean_raw_bhavcopy
 from bse_platform.clean_schema import INSTRUMENT_CLASSES
-from bse_platform.defs.checks import check_from_error, check_from_report
+from bse_platform.defs.checks import check_from_error, check_from_report, partitioned_check
 from bse_platform.defs.partitions import TRADE_DATE_PARTITIONS, partition_trade_date
 from bse_platform.defs.resources import BseSourceResource
 
@@ -34,12 +33,8 @@ _PREVIEW_COLUMNS = ["security_code", "symbol", "name", "instrument_class", "open
     kinds={"csv"},
     pool="bse_downloads",  # one download at a time across runs (dagster.yaml sets the pool's limit)
     check_specs=[
-        AssetCheckSpec(
-            RAW_CHECK,
-            asset="raw_bhavcopy",
-            blocking=True,
-            partitions_def=TRADE_DATE_PARTITIONS,
-            description="A known bhavcopy format, of this trade date, with enough well-formed rows",
+        partitioned_check(
+            "raw_bhavcopy", RAW_CHECK, "A known bhavcopy format, of this trade date, with enough well-formed rows", blocking=True
         )
     ],
 )
@@ -100,12 +95,9 @@ class CleanBhavcopyConfig(Config):
     group_name="ingestion",
     kinds={"parquet", "pandas"},
     check_specs=[
-        AssetCheckSpec(
-            CLEAN_CHECK,
-            asset="clean_bhavcopy",
+        partitioned_check(
+            "clean_bhavcopy", CLEAN_CHECK, "Types, one row per security, positive prices, low <= open <= high, known classes",
             blocking=True,
-            partitions_def=TRADE_DATE_PARTITIONS,
-            description="Types, one row per security, positive prices, low <= open <= high, known classes",
         )
     ],
 )

@@ -2,10 +2,18 @@
 
 from dagster import AssetSelection, define_asset_job
 
+from bse_platform.defs.corporate_actions import corporate_actions
+from bse_platform.defs.features import FEATURE_ASSETS
 from bse_platform.defs.ingestion import clean_bhavcopy, raw_bhavcopy
 
 ingest_bhavcopy_job = define_asset_job(
     "ingest_bhavcopy",
     selection=AssetSelection.assets(raw_bhavcopy, clean_bhavcopy),  # partitioned by trade date, as they are
     description="Download one trade date's bhavcopy, keep it as published, and write its clean table",
+)
+
+build_features_job = define_asset_job(
+    "build_features",
+    selection=AssetSelection.assets(corporate_actions, *FEATURE_ASSETS),
+    description="Corporate actions and every feature family for a trade date or a range (one computation per range)",
 )

@@ -5,7 +5,7 @@ import datetime as dt
 from dagster import ConfigurableResource
 from pydantic import Field
 
-from bse_platform.bse.client import DEFAULT_HEADERS, BseClient, PublishedFile
+from bse_platform.bse.client import DEFAULT_CORPORATE_ACTIONS_URL, DEFAULT_HEADERS, BseClient, PublishedFile
 from bse_platform.bse.parser import DEFAULT_MAX_BAD_ROW_SHARE, RawBhavcopy
 from bse_platform.bse.raw_schema import validate_raw_bhavcopy
 from bse_platform.bse.products import DEFAULT_BASE_URL, DEFAULT_ERAS, Era
@@ -36,6 +36,10 @@ class BseSourceResource(ConfigurableResource):
     """Where and how bhavcopies are downloaded, and what a plausible file looks like."""
 
     base_url: str = Field(default=DEFAULT_BASE_URL, description="BSE's Equity bhavcopy folder, or a mirror of it")
+    corporate_actions_url: str = Field(
+        default=DEFAULT_CORPORATE_ACTIONS_URL,
+        description="BSE's corporate-actions CSV export, with {from_date:%Y%m%d} and {to_date:%Y%m%d} placeholders",
+    )
     headers: dict[str, str] = Field(
         default=dict(DEFAULT_HEADERS), description="Request headers; BSE needs Accept-Language and Referer"
     )
@@ -56,6 +60,7 @@ class BseSourceResource(ConfigurableResource):
     def client(self) -> BseClient:
         return BseClient(
             self.base_url,
+            corporate_actions_url=self.corporate_actions_url,
             headers=self.headers,
             eras=[Era(dt.date.fromisoformat(first), product) for product, first in self.product_eras.items()],
             timeout_seconds=self.timeout_seconds,

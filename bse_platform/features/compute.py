@@ -2,6 +2,7 @@
 
 import datetime as dt
 from collections.abc import Collection
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -11,7 +12,6 @@ from bse_platform.clean_schema import EQUITY_CLASSES
 from bse_platform.features.family import FeatureFamily
 from bse_platform.features.panel import adjusted_panel
 
-KEY_COLUMNS = ["security_code", "trade_date", "available_at"]
 PUBLICATION_TIME = dt.time(20, 0)  # when BSE's bhavcopy is taken to be known, IST
 
 
@@ -19,6 +19,13 @@ def available_at(trade_dates: pd.Series, publication_time: dt.time = PUBLICATION
     """The moment a trade date's values could have been known: its publication time in IST, as UTC."""
     offset = pd.Timedelta(hours=publication_time.hour, minutes=publication_time.minute)
     return (trade_dates + offset).dt.tz_localize(BSE_TIMEZONE).dt.tz_convert("UTC")
+
+
+@dataclass(frozen=True)
+class FamilyResult:
+    rows: pd.DataFrame  # trade_date, security_code, available_at and the family's columns
+    expected: pd.DataFrame  # per column: the security had the own days within the lookback for a value
+    action_factor: pd.Series  # the price factor of a corporate action taking effect on the row's day (1: none)
 
 
 def compute_family(
@@ -29,7 +36,7 @@ def compute_family(
     *,
     instrument_classes: Collection[str] = EQUITY_CLASSES,
     publication_time: dt.time = PUBLICATION_TIME,
-) -> pd.DataFrame:
+) -> FamilyResult:
     """``family``'s rows for ``trade_dates``, from ``clean`` rows covering them plus their lookback.
 
     Prices are adjusted as of the last loaded date for the computation, then every price- or
@@ -38,17 +45,24 @@ def compute_family(
     """
     panel = adjusted_panel(clean, actions, instrument_classes, horizon=family.lookback)
     values = family.compute(panel)
-    rows = panel.frame[["security_code", "trade_date"]].copy()
+    rows = panel.frame[["trade_date", "security_code"]].copy()
+    expected = pd.DataFrame(index=rows.index)
     for spec in family.features:
         column = values[spec.name]
         if spec.scale == "price":
             column = column / panel.frame["price_scale"]
         elif spec.scale == "volume":
             column = column / panel.frame["volume_scale"]
+        expected[spec.name] = panel.own_row >= spec.min_rows - 1
         if not spec.exponential:  # exponential values have converged within the lookback instead
+            expected[spec.name] &= panel.in_window(spec.window)
             column = column.where(panel.in_window(spec.window))
         rows[spec.name] = column.astype("float64").replace([np.inf, -np.inf], np.nan)
-    wanted = pd.to_datetime(pd.Series(sorted(trade_dates)))
-    rows = rows[rows["trade_date"].isin(wanted)]
+    wanted = rows["trade_date"].isin(pd.to_datetime(pd.Series(sorted(trade_dates))))
     rows.insert(2, "available_at", available_at(rows["trade_date"], publication_time))
-    return rows.sort_values(["trade_date", "security_code"]).reset_index(drop=True)
+    order = rows[wanted].sort_values(["trade_date", "security_code"]).index
+    return FamilyResult(
+        rows.loc[order].reset_index(drop=True),
+        expected.loc[order].reset_index(drop=True),
+        panel.frame.loc[order, "action_factor"].reset_index(drop=True),
+    )

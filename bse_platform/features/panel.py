@@ -123,6 +123,7 @@ def adjusted_panel(
     frame["volume"] = frame["volume"] * volume_after
     frame["price_scale"] = price_after  # divide a price-like value by it to get the row date's units
     frame["volume_scale"] = volume_after
+    frame["action_factor"] = day_factors["price_factor"]  # != 1 on the day a corporate action took effect
     return Panel(frame, horizon)
 
 

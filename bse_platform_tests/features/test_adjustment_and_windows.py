@@ -36,7 +36,7 @@ def one_security(closes: np.ndarray, volumes: np.ndarray, days=DAYS, code: int =
 
 
 def compute_all(clean: pd.DataFrame, actions: pd.DataFrame, days) -> pd.DataFrame:
-    frames = [compute_family(f, clean, actions, days).set_index(["security_code", "trade_date", "available_at"]) for f in FAMILIES.values()]
+    frames = [compute_family(f, clean, actions, days).rows.set_index(["security_code", "trade_date", "available_at"]) for f in FAMILIES.values()]
     return pd.concat(frames, axis=1).reset_index()
 
 
@@ -94,11 +94,11 @@ def test_a_date_alone_equals_it_inside_a_long_range(family):
     sessions = TradingCalendar().sessions(dt.date(2022, 1, 1), dt.date(2025, 6, 30))  # longer than any lookback
     market = generate_market(30, sessions, seed=5)
     quotes, actions = market.quotes, market.corporate_actions
-    in_range = compute_family(family, quotes, actions, sessions)
+    in_range = compute_family(family, quotes, actions, sessions).rows
     for day in sessions[-3:] + sessions[-200:-199]:
         window = sessions[max(0, sessions.index(day) - family.lookback + 1) : sessions.index(day) + 1]
         lookback_rows = quotes[quotes["trade_date"].between(pd.Timestamp(window[0]), pd.Timestamp(day))]
-        alone = compute_family(family, lookback_rows, actions[actions["ex_date"] >= pd.Timestamp(window[0])], [day])
+        alone = compute_family(family, lookback_rows, actions[actions["ex_date"] >= pd.Timestamp(window[0])], [day]).rows
         inside = in_range[in_range["trade_date"] == pd.Timestamp(day)].reset_index(drop=True)
         assert len(alone) > 20
         pd.testing.assert_frame_equal(alone, inside, rtol=1e-9, atol=1e-9)

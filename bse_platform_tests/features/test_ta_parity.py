@@ -19,7 +19,7 @@ def reference(feature_market):
 
 @pytest.mark.parametrize("family", list(FAMILIES.values()), ids=list(FAMILIES))
 def test_family_equals_the_per_security_reference(feature_market, reference, family):
-    ours = compute_family(family, feature_market.quotes, feature_market.corporate_actions, SESSIONS)
+    ours = compute_family(family, feature_market.quotes, feature_market.corporate_actions, SESSIONS).rows
     joined = ours.merge(reference, on=["security_code", "trade_date"], suffixes=("", "_ref"), validate="1:1")
     assert len(joined) == len(ours) == len(reference)
     compared = [c for c in family.columns if f"{c}_ref" in joined]

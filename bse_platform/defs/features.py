@@ -1,0 +1,134 @@
+"""One asset per feature family, partitioned by trade date, computed on split-adjusted prices.
+
+A run over a range of trade dates computes the family once over the range plus its lookback
+(``BackfillPolicy.multi_run``: at most MAX_PARTITIONS_PER_RUN dates per run, so memory stays bounded
+on long backfills) and stores each trade date as its own partition, with its own check results and
+metadata. A partition reads the clean and corporate-action partitions of its lookback
+(``TimeWindowPartitionMapping`` counts trade dates), so the UI shows which partitions a change in
+either makes out of date.
+"""
+
+import datetime as dt
+
+import pandas as pd
+from dagster import (
+    AssetExecutionContext,
+    AssetIn,
+    AssetKey,
+    AssetsDefinition,
+    BackfillPolicy,
+    Config,
+    MetadataValue,
+    Output,
+    TimeWindowPartitionMapping,
+    asset,
+)
+from pydantic import Field
+
+from bse_platform.clean_schema import EQUITY_CLASSES
+from bse_platform.defs.checks import checks_reported, partition_evaluation, partitioned_check, report_metadata
+from bse_platform.defs.partitions import TRADE_DATE_PARTITIONS, partition_trade_date
+from bse_platform.features.catalog import FAMILIES, catalog_frame
+from bse_platform.features.compute import PUBLICATION_TIME, FamilyResult, compute_family
+from bse_platform.features.family import FeatureFamily
+from bse_platform.features.quality import DEFAULT_JUMP_THRESHOLD, feature_schema, null_share_after_warmup, unexplained_jumps
+from bse_platform.validation import validate
+
+MAX_PARTITIONS_PER_RUN = 250
+SCHEMA_CHECK = "matches_feature_schema"
+NULLS_CHECK = "few_nulls_after_warmup"
+JUMPS_CHECK = "no_unexplained_jumps"
+MAX_NULL_SHARE_AFTER_WARMUP = 0.01
+
+
+class FeatureConfig(Config):
+    instrument_classes: list[str] = Field(
+        default=list(EQUITY_CLASSES), description="Instrument classes to compute features for"
+    )
+    publication_time: str = Field(
+        default=PUBLICATION_TIME.strftime("%H:%M"), description="IST time a trade date's values count as known"
+    )
+    jump_threshold: float = Field(
+        default=DEFAULT_JUMP_THRESHOLD, description="|ret_1d| above this with no corporate action is flagged"
+    )
+
+
+def feature_family_asset(family: FeatureFamily) -> AssetsDefinition:
+    lookback = TimeWindowPartitionMapping(start_offset=-(family.lookback - 1))
+    checks = [
+        partitioned_check(family.name, SCHEMA_CHECK, "Unique keys, no infinities, values within their bounds", blocking=True),
+        partitioned_check(family.name, NULLS_CHECK, f"At most {MAX_NULL_SHARE_AFTER_WARMUP:.0%} nulls where a value was expected"),
+    ]
+    if family.name == "returns":
+        checks.append(partitioned_check(family.name, JUMPS_CHECK, "No large daily move on a day without a corporate action"))
+
+    @asset(
+        name=family.name,
+        partitions_def=TRADE_DATE_PARTITIONS,
+        ins={
+            "clean_bhavcopy": AssetIn(partition_mapping=lookback, metadata={"lookback": True}),
+            "corporate_actions": AssetIn(partition_mapping=lookback, metadata={"lookback": True}),
+        },
+        io_manager_key="parquet_io_manager",
+        group_name="features",
+        kinds={"pandas", "parquet"},
+        backfill_policy=BackfillPolicy.multi_run(max_partitions_per_run=MAX_PARTITIONS_PER_RUN),
+        check_specs=checks,
+        description=f"{family.description}. Reads {family.lookback} trade dates of history.",
+        metadata={"columns": MetadataValue.md(catalog_frame(family).to_markdown(index=False)), "lookback_trade_dates": family.lookback},
+    )  # fmt: skip
+    def family_asset(
+        context: AssetExecutionContext,
+        config: FeatureConfig,
+        clean_bhavcopy: pd.DataFrame,
+        corporate_actions: pd.DataFrame,
+    ):
+        days = [partition_trade_date(key) for key in context.partition_keys]
+        result = compute_family(
+            family,
+            clean_bhavcopy,
+            corporate_actions,
+            days,
+            instrument_classes=config.instrument_classes,
+            publication_time=dt.time.fromisoformat(config.publication_time),
+        )
+        yield Output(result.rows)
+        yield from _partition_reports(context, family, result, config)
+        yield from checks_reported(context)
+
+    return family_asset
+
+
+def _partition_reports(context: AssetExecutionContext, family: FeatureFamily, result: FamilyResult, config: FeatureConfig):
+    """Per trade date of the run: materialization metadata and every check's evaluation."""
+    rows, key = result.rows, AssetKey(family.name)
+    report = validate(rows, feature_schema(family))
+    null_shares = null_share_after_warmup(result)
+    jumps = unexplained_jumps(result, config.jump_threshold) if family.name == "returns" else None
+    for partition in context.partition_keys:
+        day = pd.Timestamp(partition_trade_date(partition))
+        of_day = rows[rows["trade_date"] == day]
+        context.add_asset_metadata(
+            {
+                "rows": len(of_day),
+                "securities": int(of_day["security_code"].nunique()),
+                "null_share": MetadataValue.json(of_day[family.columns].isna().mean().round(4).to_dict()),
+            },
+            partition_key=partition,
+        )
+        day_report = report.restricted_to(of_day.index)
+        yield partition_evaluation(
+            key, SCHEMA_CHECK, partition, passed=day_report.passed, metadata=report_metadata(day_report, rows, "row"), blocking=True
+        )
+        shares = null_shares.loc[day] if day in null_shares.index else pd.Series(dtype=float)
+        yield partition_evaluation(
+            key, NULLS_CHECK, partition, passed=bool((shares <= MAX_NULL_SHARE_AFTER_WARMUP).all()), blocking=False,
+            metadata={"highest_null_shares": MetadataValue.json(shares.nlargest(5).round(4).to_dict())},
+        )  # fmt: skip
+        if jumps is not None:
+            day_jumps = jumps[jumps["trade_date"] == day]
+            metadata = {"jumps": len(day_jumps), "rows": MetadataValue.md(day_jumps.head(20).to_markdown(index=False))}
+            yield partition_evaluation(key, JUMPS_CHECK, partition, passed=day_jumps.empty, metadata=metadata, blocking=False)
+
+
+FEATURE_ASSETS = [feature_family_asset(family) for family in FAMILIES.values()]

@@ -1,0 +1,109 @@
+"""Feature families through a real Dagster instance: one run for a range, one partition per date."""
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+from dagster import AssetKey, materialize
+
+from bse_platform.bse import parse_bhavcopy
+from bse_platform.calendar import TradingCalendar
+from bse_platform.definitions import build_resources
+from bse_platform.defs.corporate_actions import corporate_actions
+from bse_platform.defs.features import FEATURE_ASSETS, SCHEMA_CHECK
+from bse_platform.defs.ingestion import clean_bhavcopy, raw_bhavcopy
+from bse_platform.defs.resources import BseSourceResource, StorageResource
+from bse_platform.features.catalog import FAMILIES
+from bse_platform.features.compute import compute_family
+from bse_platform.mirror.generator import generate_market
+from bse_platform.mirror.server import MirrorSite, serve_mirror
+
+SESSIONS = TradingCalendar().sessions(dt.date(2025, 3, 1), dt.date(2025, 6, 30))
+RANGE = SESSIONS[-30:]
+ALL_ASSETS = [raw_bhavcopy, clean_bhavcopy, corporate_actions, *FEATURE_ASSETS]
+FEATURES_AND_ACTIONS = [corporate_actions, *FEATURE_ASSETS]
+
+
+@pytest.fixture(scope="module")
+def market():
+    return generate_market(60, SESSIONS, seed=21)
+
+
+@pytest.fixture(scope="module")
+def features_mirror(market):
+    with serve_mirror(MirrorSite(market)) as running:
+        yield running
+
+
+@pytest.fixture
+def storage(tmp_path, market, features_mirror):
+    """Clean partitions of every session, written from the mirror's files (the ingestion tests cover
+    how they get there)."""
+    storage = StorageResource(base_uri=str(tmp_path / "data"))
+    store = storage.store()
+    for day in SESSIONS:
+        site = features_mirror.site
+        store.write_partition("clean_bhavcopy", day, parse_bhavcopy(site.content(day), site.file_name(day), instrument_classes=None))
+    return storage
+
+
+def run(features_mirror, storage, instance, **kwargs):
+    bse = BseSourceResource(
+        base_url=features_mirror.base_url, corporate_actions_url=features_mirror.corporate_actions_url, min_interval_seconds=0
+    )
+    return materialize(
+        ALL_ASSETS, selection=FEATURES_AND_ACTIONS, instance=instance, resources=build_resources(storage, bse),
+        raise_on_error=False, **kwargs,
+    )  # fmt: skip
+
+
+def range_tags(days):
+    return {"dagster/asset_partition_range_start": days[0].isoformat(), "dagster/asset_partition_range_end": days[-1].isoformat()}
+
+
+def test_a_range_is_one_run_and_each_date_its_own_partition(features_mirror, storage, instance, market):
+    result = run(features_mirror, storage, instance, tags=range_tags(RANGE))
+    assert result.success, [str(e.step_failure_data.error) for e in result.get_step_failure_events()]
+    store = storage.store()
+    quotes = market.quotes
+    for family in FAMILIES.values():
+        assert store.list_files(family.name) == [f"{family.name}/trade_date={d}/data.parquet" for d in RANGE]
+        stored = store.read_partitions(family.name, RANGE)
+        expected = compute_family(family, quotes, market.corporate_actions, RANGE).rows
+        pd.testing.assert_frame_equal(
+            stored.drop(columns="available_at"), expected.drop(columns="available_at"), check_dtype=False, rtol=1e-9
+        )
+        schema_checks = [e for e in result.get_asset_check_evaluations() if e.asset_key == AssetKey(family.name) and e.check_name == SCHEMA_CHECK]
+        assert sorted(e.partition for e in schema_checks) == [d.isoformat() for d in RANGE]
+        assert all(e.passed for e in schema_checks)
+    materialized = {(e.asset_key.path[-1], e.partition) for e in result.get_asset_materialization_events()}
+    assert ("momentum", RANGE[7].isoformat()) in materialized and len(materialized) == 7 * len(RANGE)
+
+
+def test_rerunning_one_date_replaces_it_with_the_same_values(features_mirror, storage, instance):
+    assert run(features_mirror, storage, instance, tags=range_tags(RANGE)).success
+    store = storage.store()
+    day = RANGE[10]
+    before = {family: store.read_partitions(family, [day]) for family in FAMILIES}
+    neighbour = store.read_bytes(f"momentum/trade_date={RANGE[11]}/data.parquet")
+
+    assert run(features_mirror, storage, instance, partition_key=day.isoformat()).success
+    for family, frame in before.items():
+        pd.testing.assert_frame_equal(store.read_partitions(family, [day]), frame, rtol=1e-9)
+    assert store.read_bytes(f"momentum/trade_date={RANGE[11]}/data.parquet") == neighbour
+
+
+def test_corrupted_input_fails_the_blocking_schema_check(features_mirror, storage, instance):
+    store = storage.store()
+    day = RANGE[-1]
+    clean = store.read_partitions("clean_bhavcopy", [day])
+    victim = int(clean.loc[clean["instrument_class"] == "equity", "security_code"].iloc[0])
+    clean.loc[clean["security_code"] == victim, ["open", "high", "low", "close"]] *= -1  # corrupt prices
+    store.write_partition("clean_bhavcopy", day, clean)
+
+    result = run(features_mirror, storage, instance, partition_key=day.isoformat())
+    assert not result.success
+    failed = [e for e in result.get_asset_check_evaluations() if e.check_name == SCHEMA_CHECK and not e.passed]
+    assert {e.asset_key.path[-1] for e in failed} >= {"moving_averages", "returns"}  # sma_5 < 0, range_hl < 0
+    assert all(e.partition == day.isoformat() for e in failed)
+    assert str(victim) in failed[0].metadata["failing_rows"].value
