@@ -4,6 +4,7 @@ BSE's web firewall wants browser-like headers (Accept-Language, Referer); a miss
 file comes back as 404 or, more often, as an HTML page with status 200. Those are "not published",
 told apart from refusals (403) and outages (5xx, time-outs) that outlasted the retries. Whether a
 served file is broken or stale is for the parser to say (``read_raw_bhavcopy(...).trade_date``).
+The corporate-actions export (``fetch_corporate_actions``) goes the same way and means the same.
 """
 
 import threading
@@ -32,6 +33,13 @@ DEFAULT_HEADERS: Mapping[str, str] = {
 
 _RETRIED_STATUSES = (429, 500, 502, 503, 504)
 
+# BSE's corporate-actions CSV export (BSE_FORMATS.md), for ex-dates from_date..to_date inclusive;
+# a template for ``str.format(from_date=..., to_date=...)``.
+DEFAULT_CORPORATE_ACTIONS_URL = (
+    "https://api.bseindia.com/BseIndiaAPI/api/CorpactCSVDownload/w?scripcode="
+    "&Fdate={from_date:%Y%m%d}&TDate={to_date:%Y%m%d}&Purposecode=&strSearch=S&ddlindustrys=&ddlcategorys=E&segment=0"
+)
+
 
 @dataclass(frozen=True)
 class PublishedFile:
@@ -51,8 +59,10 @@ class BseClient:
         retries: int = 4,
         backoff_seconds: float = 2.0,
         min_interval_seconds: float = 1.0,
+        corporate_actions_url: str = DEFAULT_CORPORATE_ACTIONS_URL,
     ):
         self.base_url = base_url
+        self.corporate_actions_url = corporate_actions_url
         self.eras = tuple(eras)
         self.timeout_seconds = timeout_seconds
         self.min_interval_seconds = min_interval_seconds
@@ -78,9 +88,26 @@ class BseClient:
     def fetch(self, trade_date) -> PublishedFile:
         """The file BSE publishes for ``trade_date``, as served; raises a ``BseSourceError`` if none."""
         url = self.url_for(trade_date)
-        response = self._get(url)
+        content = self._checked(self._get(url), url, f"bhavcopy for {trade_date}")
+        return PublishedFile(url, PurePosixPath(urlsplit(url).path).name, content)
+
+    def corporate_actions_url_for(self, from_date, to_date) -> str:
+        return self.corporate_actions_url.format(from_date=from_date, to_date=to_date)
+
+    def fetch_corporate_actions(self, from_date, to_date) -> PublishedFile:
+        """BSE's corporate-actions CSV export for ex-dates ``from_date``..``to_date`` (inclusive), as
+        served (``corporate_actions.read_corporate_actions_export`` reads it); raises a
+        ``BseSourceError`` if BSE serves none."""
+        if from_date > to_date:
+            raise ValueError(f"from_date {from_date} is after to_date {to_date}")
+        url = self.corporate_actions_url_for(from_date, to_date)
+        content = self._checked(self._get(url), url, f"corporate actions for {from_date}..{to_date}")
+        return PublishedFile(url, f"corporate_actions_{from_date:%Y%m%d}_{to_date:%Y%m%d}.csv", content)
+
+    def _checked(self, response: requests.Response, url: str, what: str) -> bytes:
+        """The body of a 200 that is not an HTML page; otherwise the ``BseSourceError`` it means."""
         if response.status_code == 404:
-            raise NotPublishedError(f"no bhavcopy for {trade_date} yet: BSE answered 404", url)
+            raise NotPublishedError(f"no {what} yet: BSE answered 404", url)
         if response.status_code == 403:
             raise AccessDeniedError(
                 "BSE refused the download (403): its firewall wants browser-like request headers "
@@ -92,10 +119,8 @@ class BseClient:
         if response.status_code != 200:
             raise SourceUnavailableError(f"unexpected HTTP {response.status_code} from BSE", url)
         if looks_like_html(response.content):
-            raise NotPublishedError(
-                f"no bhavcopy for {trade_date} yet: BSE served an HTML page instead of the file", url
-            )
-        return PublishedFile(url, PurePosixPath(urlsplit(url).path).name, response.content)
+            raise NotPublishedError(f"no {what} yet: BSE served an HTML page instead of the file", url)
+        return response.content
 
     def close(self) -> None:
         self._session.close()

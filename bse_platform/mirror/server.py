@@ -4,11 +4,15 @@
 behaves as BSE reportedly does: the file at the path ``products.bhavcopy_url`` names, an HTML page
 with status 200 for a bhavcopy it has no file for (holidays, future or unpublished days), 403 from
 the "web firewall" unless the request carries browser-like headers, and whatever faults a test
-injects. ``serve_mirror`` puts a site on a loopback port for the real client to download from.
+injects. It also answers BSE's corporate-actions export (``CorpactCSVDownload``) with the market's
+splits and bonus issues whose ex-date is in the requested range. ``serve_mirror`` puts a site on a
+loopback port for the real client to download from.
 """
 
+import csv
 import datetime as dt
 import html
+import io
 import http
 import sys
 import threading
@@ -18,8 +22,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import NamedTuple
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
+import pandas as pd
+
+from bse_platform.bse.client import DEFAULT_CORPORATE_ACTIONS_URL
 from bse_platform.bse.products import DEFAULT_BASE_URL, DEFAULT_ERAS, PRODUCTS, Era, product_for
 from bse_platform.mirror.generator import SyntheticMarket, published_file
 
@@ -27,6 +34,15 @@ BASE_PATH = urlsplit(DEFAULT_BASE_URL).path  # /download/BhavCopy/Equity/
 REQUIRED_REFERER_PREFIX = "https://www.bseindia.com/"
 HTML = "text/html; charset=utf-8"
 _CONTENT_TYPES = {".zip": "application/x-zip-compressed", ".csv": "text/csv"}
+
+CORPORATE_ACTIONS_PATH = urlsplit(DEFAULT_CORPORATE_ACTIONS_URL).path  # /BseIndiaAPI/api/CorpactCSVDownload/w
+CORPORATE_ACTIONS = "corporate_actions"  # the name ``set_fault`` takes for the corporate-actions export
+CORPORATE_ACTIONS_HEADER = (
+    "Security Code", "Security Name", "Company Name", "Ex Date", "Purpose", "Record Date",
+    "BC Start Date", "BC End Date", "ND Start Date", "ND End Date", "Actual Payment Date",
+)  # fmt: skip
+# English month abbreviations, as BSE writes them ("02 Jan 2025"): strftime's %b would follow the locale.
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 class MirrorResponse(NamedTuple):
@@ -101,6 +117,8 @@ class MirrorSite:
     ) -> None:
         """Answer the next ``times`` requests for ``file_name`` (None: all, until cleared) like this.
 
+        ``file_name`` is a bhavcopy's file name, or ``CORPORATE_ACTIONS`` for the corporate-actions export.
+
         ``status`` defaults to 200 with a ``body`` (a truncated or stale file, say), else 503.
         Faults queue up per file name in the order they are set, then normal answers resume.
         """
@@ -118,9 +136,12 @@ class MirrorSite:
 
     def respond(self, path: str, headers: Mapping[str, str]) -> MirrorResponse:
         """The answer to a GET (or HEAD: the same without the body) of ``path``."""
-        path = unquote(urlsplit(path).path)
+        url = urlsplit(path)
+        path = unquote(url.path)
         if self.require_browser_headers and not _browser_like({k.lower(): v for k, v in headers.items()}):
             return MirrorResponse(403, HTML, _access_denied_page(path))
+        if path.lower() == CORPORATE_ACTIONS_PATH.lower():
+            return self._respond_corporate_actions(url.query)
         file_name = path[len(BASE_PATH) :] if path.startswith(BASE_PATH) else ""
         if "/" in file_name or not any(p.name_pattern.fullmatch(file_name) for p in PRODUCTS.values()):
             return MirrorResponse(404, HTML, _NOT_FOUND_PAGE)
@@ -131,6 +152,47 @@ class MirrorSite:
         if trade_date is None or not self.is_published(trade_date):
             return MirrorResponse(200, HTML, SITE_SHELL_PAGE)  # what BSE serves for a missing file
         return MirrorResponse(200, _content_type(file_name), self.content(trade_date))
+
+    def corporate_actions_export(
+        self, from_date: dt.date, to_date: dt.date, *, security_code: int | None = None
+    ) -> bytes:
+        """The corporate-actions CSV export BSE would serve for ex-dates ``from_date``..``to_date``.
+
+        One row per action of the market (optionally of one security), by ex-date then code: Security
+        Name is the short name (the market's symbol), Company Name the full name, Record Date the
+        ex-date (T+1 settlement), the book-closure, no-delivery and payment dates empty.
+        """
+        actions = self.market.corporate_actions
+        chosen = actions["ex_date"].between(pd.Timestamp(from_date), pd.Timestamp(to_date))
+        if security_code is not None:
+            chosen &= actions["security_code"].eq(security_code)
+        securities = self.market.securities.set_index("security_code")
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\r\n")
+        writer.writerow(CORPORATE_ACTIONS_HEADER)
+        for action in actions[chosen].sort_values(["ex_date", "security_code"]).itertuples():
+            security = securities.loc[action.security_code]
+            ex_date = f"{action.ex_date.day:02d} {_MONTHS[action.ex_date.month - 1]} {action.ex_date.year}"
+            writer.writerow(
+                [action.security_code, security["symbol"], security["name"], ex_date, action.purpose, ex_date]
+                + [""] * 5
+            )
+        return buffer.getvalue().encode("utf-8")
+
+    def _respond_corporate_actions(self, query: str) -> MirrorResponse:
+        # ASP.NET binds query parameters case-insensitively.
+        params = {name.lower(): value.strip() for name, value in parse_qsl(query, keep_blank_values=True)}
+        try:
+            from_date = dt.datetime.strptime(params.get("fdate", ""), "%Y%m%d").date()
+            to_date = dt.datetime.strptime(params.get("tdate", ""), "%Y%m%d").date()
+            scrip_code = int(params["scripcode"]) if params.get("scripcode") else None
+        except ValueError:
+            return MirrorResponse(400, HTML, _status_page(400))
+        fault = self._next_fault(CORPORATE_ACTIONS)
+        if fault is not None:
+            return fault
+        export = self.corporate_actions_export(from_date, to_date, security_code=scrip_code)
+        return MirrorResponse(200, "text/csv", export)
 
     def _next_fault(self, file_name: str) -> MirrorResponse | None:
         with self._lock:
@@ -240,6 +302,12 @@ class RunningMirror:
     def base_url(self) -> str:
         """Stands in for ``products.DEFAULT_BASE_URL``."""
         return f"http://{self.host}:{self.port}{BASE_PATH}"
+
+    @property
+    def corporate_actions_url(self) -> str:
+        """Stands in for ``client.DEFAULT_CORPORATE_ACTIONS_URL`` (``BseClient(corporate_actions_url=...)``)."""
+        real = urlsplit(DEFAULT_CORPORATE_ACTIONS_URL)
+        return urlunsplit(("http", f"{self.host}:{self.port}", real.path, real.query, ""))
 
 
 @contextmanager

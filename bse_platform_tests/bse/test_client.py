@@ -3,10 +3,15 @@
 import datetime as dt
 import time
 
+import pandas as pd
 import pytest
 
 from bse_platform.bse import AccessDeniedError, NotPublishedError, SourceUnavailableError, read_raw_bhavcopy
-from bse_platform.bse.client import DEFAULT_HEADERS, BseClient
+from bse_platform.bse.client import DEFAULT_CORPORATE_ACTIONS_URL, DEFAULT_HEADERS, BseClient
+from bse_platform.calendar import TradingCalendar
+from bse_platform.corporate_actions import corporate_action_factors, read_corporate_actions_export
+from bse_platform.mirror import MirrorSite, generate_market, serve_mirror
+from bse_platform.mirror.server import CORPORATE_ACTIONS, HTML, SITE_SHELL_PAGE
 from bse_platform_tests.conftest import ERA_SESSIONS, RECENT_SESSIONS
 
 DAY = RECENT_SESSIONS[0]
@@ -85,4 +90,117 @@ def test_requests_are_spaced_by_the_minimum_interval(mirror):
     started = time.monotonic()
     for day in RECENT_SESSIONS[:3]:
         client.fetch(day)
+    assert time.monotonic() - started >= 0.6  # two waits between three requests
+
+
+# ---------------------------------------------------------------------------------------------
+# The corporate-actions export
+
+FIRST, LAST = RECENT_SESSIONS[0], RECENT_SESSIONS[-1]
+
+
+def actions_client_for(mirror, **overrides) -> BseClient:
+    return client_for(mirror, corporate_actions_url=mirror.corporate_actions_url, **overrides)
+
+
+def in_range(actions: pd.DataFrame, first: dt.date, last: dt.date) -> pd.DataFrame:
+    return actions[actions["ex_date"].between(pd.Timestamp(first), pd.Timestamp(last))].reset_index(drop=True)
+
+
+def test_default_corporate_actions_url_is_bses_export():
+    url = BseClient().corporate_actions_url_for(dt.date(2025, 1, 2), dt.date(2025, 1, 31))
+    assert url == (
+        "https://api.bseindia.com/BseIndiaAPI/api/CorpactCSVDownload/w?scripcode=&Fdate=20250102&TDate=20250131"
+        "&Purposecode=&strSearch=S&ddlindustrys=&ddlcategorys=E&segment=0"
+    )
+    assert BseClient().corporate_actions_url == DEFAULT_CORPORATE_ACTIONS_URL
+
+
+def test_fetch_corporate_actions_downloads_the_export_for_the_range(mirror, market):
+    assert len(in_range(market.corporate_actions, FIRST, LAST)) >= 1
+    published = actions_client_for(mirror).fetch_corporate_actions(FIRST, LAST)
+    assert published.file_name == f"corporate_actions_{FIRST:%Y%m%d}_{LAST:%Y%m%d}.csv"
+    assert published.url == mirror.corporate_actions_url.format(from_date=FIRST, to_date=LAST)
+    assert f"Fdate={FIRST:%Y%m%d}&TDate={LAST:%Y%m%d}" in published.url
+    assert published.content == mirror.site.corporate_actions_export(FIRST, LAST)
+    table = read_corporate_actions_export(published.content, file=published.file_name)
+    expected = in_range(market.corporate_actions, FIRST, LAST)
+    assert table["security_code"].tolist() == expected["security_code"].tolist()
+    assert table["purpose"].tolist() == expected["purpose"].tolist()
+
+
+@pytest.mark.parametrize(
+    ("first", "last"),
+    [(ERA_SESSIONS[0], LAST), (FIRST, LAST), (RECENT_SESSIONS[1], LAST), (ERA_SESSIONS[0], ERA_SESSIONS[-1])],
+    ids=["everything", "recent", "after-the-first-ex-date", "none"],
+)
+def test_corporate_actions_round_trip(mirror, market, first, last):
+    published = actions_client_for(mirror).fetch_corporate_actions(first, last)
+    factors = corporate_action_factors(read_corporate_actions_export(published.content, file=published.file_name))
+    columns = ["security_code", "ex_date", "price_factor"]
+    pd.testing.assert_frame_equal(factors[columns], in_range(market.corporate_actions, first, last)[columns])
+
+
+@pytest.fixture(scope="module")
+def busy_mirror():
+    """Two years of 300 securities: splits and bonus issues of every generated ratio."""
+    sessions = TradingCalendar().sessions(dt.date(2023, 1, 2), dt.date(2024, 12, 31))
+    busy = generate_market(300, sessions, seed=7)
+    with serve_mirror(MirrorSite(busy)) as running:
+        yield running
+
+
+def test_corporate_actions_round_trip_over_two_years(busy_mirror):
+    actions = busy_mirror.site.market.corporate_actions
+    assert len(actions) >= 10 and actions["purpose"].nunique() >= 5
+    client = actions_client_for(busy_mirror)
+    columns = ["security_code", "ex_date", "kind", "price_factor", "volume_factor"]
+    for start, end in [(dt.date(2023, 1, 1), dt.date(2024, 12, 31)), (dt.date(2023, 7, 1), dt.date(2024, 6, 30))]:
+        published = client.fetch_corporate_actions(start, end)
+        factors = corporate_action_factors(read_corporate_actions_export(published.content))
+        expected = in_range(actions, start, end)
+        assert 0 < len(expected)
+        pd.testing.assert_frame_equal(factors[columns], expected[columns])
+    assert len(factors) < len(actions), "the second range leaves some out"
+
+
+def test_corporate_actions_403_without_browser_headers(mirror):
+    bare = {k: v for k, v in DEFAULT_HEADERS.items() if k not in ("Referer", "Accept-Language")}
+    with pytest.raises(AccessDeniedError, match="403"):
+        actions_client_for(mirror, headers=bare).fetch_corporate_actions(FIRST, LAST)
+
+
+def test_corporate_actions_html_page_is_not_published(mirror):
+    mirror.site.set_fault(CORPORATE_ACTIONS, 200, body=SITE_SHELL_PAGE, content_type=HTML)
+    with pytest.raises(NotPublishedError, match="no corporate actions for .* HTML page") as caught:
+        actions_client_for(mirror).fetch_corporate_actions(FIRST, LAST)
+    assert f"Fdate={FIRST:%Y%m%d}" in caught.value.url
+
+
+def test_corporate_actions_404_is_not_published(mirror):
+    mirror.site.set_fault(CORPORATE_ACTIONS, 404)
+    with pytest.raises(NotPublishedError, match="404"):
+        actions_client_for(mirror).fetch_corporate_actions(FIRST, LAST)
+
+
+def test_corporate_actions_5xx_is_retried_then_unavailable(mirror):
+    mirror.site.set_fault(CORPORATE_ACTIONS, 503, times=2)
+    client = actions_client_for(mirror, retries=2)
+    assert client.fetch_corporate_actions(FIRST, LAST).content == mirror.site.corporate_actions_export(FIRST, LAST)
+    mirror.site.set_fault(CORPORATE_ACTIONS, 503, times=3)
+    with pytest.raises(SourceUnavailableError, match="503"):
+        client.fetch_corporate_actions(FIRST, LAST)
+
+
+def test_corporate_actions_range_must_not_run_backwards(mirror):
+    with pytest.raises(ValueError, match="after"):
+        actions_client_for(mirror).fetch_corporate_actions(LAST, FIRST)
+
+
+def test_corporate_actions_share_the_throttle_with_bhavcopies(mirror):
+    client = actions_client_for(mirror, min_interval_seconds=0.3)
+    started = time.monotonic()
+    client.fetch(DAY)
+    client.fetch_corporate_actions(FIRST, LAST)
+    client.fetch(RECENT_SESSIONS[1])
     assert time.monotonic() - started >= 0.6  # two waits between three requests

@@ -9,6 +9,7 @@ from dagster import AssetCheckKey, AssetKey, EnvVar
 from bse_platform.definitions import defs, storage_from_env
 from bse_platform.defs.ingestion import CLEAN_CHECK, RAW_CHECK
 from bse_platform.defs.partitions import TRADE_DATE_PARTITIONS
+from bse_platform.features.catalog import FAMILIES
 
 
 def test_dagster_validates_the_code_location():
@@ -21,8 +22,11 @@ def test_dagster_validates_the_code_location():
 
 def test_assets_checks_and_job_are_defined():
     graph = defs.resolve_asset_graph()
-    assert {key.to_user_string() for key in graph.get_all_asset_keys()} == {"raw_bhavcopy", "clean_bhavcopy"}
+    families = set(FAMILIES)
+    assert {key.to_user_string() for key in graph.get_all_asset_keys()} == {"raw_bhavcopy", "clean_bhavcopy", "corporate_actions"} | families
     assert graph.get(AssetKey("clean_bhavcopy")).parent_keys == {AssetKey("raw_bhavcopy")}
+    for family in families:
+        assert graph.get(AssetKey(family)).parent_keys == {AssetKey("clean_bhavcopy"), AssetKey("corporate_actions")}
     check_keys = graph.asset_check_keys
     assert AssetCheckKey(AssetKey("raw_bhavcopy"), RAW_CHECK) in check_keys
     assert AssetCheckKey(AssetKey("clean_bhavcopy"), CLEAN_CHECK) in check_keys

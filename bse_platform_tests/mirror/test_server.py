@@ -1,11 +1,14 @@
 """The mirror over real loopback HTTP: BSE's paths, its HTML-with-200 trap, its firewall, injected faults."""
 
+import csv
 import datetime as dt
+import io
 import signal
 import subprocess
 import sys
 from collections.abc import Iterator
 
+import pandas as pd
 import pytest
 import requests
 
@@ -15,7 +18,9 @@ from bse_platform.bse.errors import AccessDeniedError, NotPublishedError
 from bse_platform.bse.parser import looks_like_html
 from bse_platform.bse.products import bhavcopy_url
 from bse_platform.calendar import TradingCalendar
+from bse_platform.corporate_actions import corporate_action_factors, read_corporate_actions_export
 from bse_platform.mirror import MirrorSite, RunningMirror, SyntheticMarket, generate_market, serve_mirror
+from bse_platform.mirror.server import CORPORATE_ACTIONS, CORPORATE_ACTIONS_HEADER, CORPORATE_ACTIONS_PATH
 
 BROWSER = {
     "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0",
@@ -183,3 +188,133 @@ def test_the_command_line_serves_until_interrupted():
         process.send_signal(signal.SIGINT)
         _, stderr = process.communicate(timeout=60)
     assert process.returncode == 0, stderr
+
+
+# ---------------------------------------------------------------------------------------------
+# The corporate-actions export (CorpactCSVDownload)
+
+ACTIONS_FROM, ACTIONS_TO = dt.date(2023, 1, 2), dt.date(2024, 12, 31)
+
+
+@pytest.fixture(scope="module")
+def busy_market() -> SyntheticMarket:
+    """Two years of 300 securities: a dozen or two splits and bonus issues."""
+    return generate_market(300, TradingCalendar().sessions(ACTIONS_FROM, ACTIONS_TO), seed=7)
+
+
+@pytest.fixture
+def busy_site(busy_market: SyntheticMarket) -> MirrorSite:
+    return MirrorSite(busy_market)
+
+
+def actions_path(from_date: dt.date, to_date: dt.date, **extra: str) -> str:
+    query = "&".join([f"scripcode={extra.pop('scripcode', '')}", f"Fdate={from_date:%Y%m%d}", f"TDate={to_date:%Y%m%d}",
+                      "Purposecode=&strSearch=S&ddlindustrys=&ddlcategorys=E&segment=0"])  # fmt: skip
+    return f"{CORPORATE_ACTIONS_PATH}?{query}"
+
+
+def export_rows(body: bytes) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(body.decode("utf-8"), newline="")))
+
+
+def test_the_corporate_actions_path_is_bses():
+    assert CORPORATE_ACTIONS_PATH == "/BseIndiaAPI/api/CorpactCSVDownload/w"
+
+
+def test_corporate_actions_export_lists_the_markets_actions_in_the_range(busy_site, busy_market):
+    actions = busy_market.corporate_actions
+    assert len(actions) >= 10 and set(actions["kind"]) == {"split", "bonus"}
+    response = busy_site.respond(actions_path(ACTIONS_FROM, ACTIONS_TO), BROWSER)
+    assert response.status == 200 and response.content_type == "text/csv"
+    assert response.body.endswith(b"\r\n") and b"\r\n" in response.body.split(b"\r\n", 1)[1]
+    header, *rows = export_rows(response.body)
+    assert tuple(header) == CORPORATE_ACTIONS_HEADER
+    securities = busy_market.securities.set_index("security_code")
+    assert [int(row[0]) for row in rows] == actions["security_code"].tolist()
+    assert [row[1] for row in rows] == securities.loc[actions["security_code"], "symbol"].tolist()
+    assert [row[2] for row in rows] == securities.loc[actions["security_code"], "name"].tolist()
+    months = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+    assert [row[3] for row in rows] == [f"{d.day:02d} {months[d.month - 1]} {d.year}" for d in actions["ex_date"]]
+    assert [row[4] for row in rows] == actions["purpose"].tolist()
+    assert all(len(row) == len(header) for row in rows)
+
+
+def test_corporate_actions_range_is_inclusive(busy_site, busy_market):
+    actions = busy_market.corporate_actions
+    ex_date = actions["ex_date"].iloc[len(actions) // 2].date()
+
+    def codes(from_date, to_date):
+        return [int(row[0]) for row in export_rows(busy_site.respond(actions_path(from_date, to_date), BROWSER).body)[1:]]
+
+    def expected(chosen):
+        return actions[chosen]["security_code"].tolist()
+
+    day = pd.Timestamp(ex_date)
+    assert codes(ex_date, ex_date) == expected(actions["ex_date"].eq(day)) != []
+    assert codes(ACTIONS_FROM, ex_date - dt.timedelta(days=1)) == expected(actions["ex_date"].lt(day))
+    assert codes(ex_date + dt.timedelta(days=1), ACTIONS_TO) == expected(actions["ex_date"].gt(day))
+    assert codes(ACTIONS_TO, ACTIONS_FROM) == []  # from after to: an export with no rows
+
+
+def test_corporate_actions_round_trip_through_the_export_parser(busy_site, busy_market):
+    body = busy_site.corporate_actions_export(ACTIONS_FROM, ACTIONS_TO)
+    assert body == busy_site.respond(actions_path(ACTIONS_FROM, ACTIONS_TO), BROWSER).body
+    factors = corporate_action_factors(read_corporate_actions_export(body))
+    columns = ["security_code", "ex_date", "kind", "purpose", "price_factor", "volume_factor"]
+    pd.testing.assert_frame_equal(factors[columns], busy_market.corporate_actions[columns])
+
+
+def test_corporate_actions_for_one_scrip(busy_site, busy_market):
+    code = int(busy_market.corporate_actions["security_code"].iloc[0])
+    rows = export_rows(busy_site.respond(actions_path(ACTIONS_FROM, ACTIONS_TO, scripcode=str(code)), BROWSER).body)[1:]
+    assert [int(row[0]) for row in rows] == [code]
+
+
+def test_corporate_actions_path_and_parameter_names_are_case_insensitive(busy_site, busy_market):
+    path = f"/bseindiaapi/API/corpactcsvdownload/W?FDATE={ACTIONS_FROM:%Y%m%d}&tdate={ACTIONS_TO:%Y%m%d}"
+    response = busy_site.respond(path, BROWSER)
+    assert response.status == 200 and len(export_rows(response.body)) == len(busy_market.corporate_actions) + 1
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["", "Fdate=20240101", "Fdate=20240101&TDate=2024-12-31", "Fdate=x&TDate=20241231",
+     "Fdate=20240101&TDate=20241231&scripcode=ABC"],
+)  # fmt: skip
+def test_corporate_actions_without_readable_dates_is_a_bad_request(site, query):
+    response = site.respond(f"{CORPORATE_ACTIONS_PATH}?{query}", BROWSER)
+    assert response.status == 400 and looks_like_html(response.body)
+
+
+def test_corporate_actions_behind_the_firewall(site):
+    assert site.respond(actions_path(ACTIONS_FROM, ACTIONS_TO), {}).status == 403
+    assert site.respond(actions_path(ACTIONS_FROM, ACTIONS_TO), {"Accept-Language": "en"}).status == 403
+    assert site.respond(actions_path(ACTIONS_FROM, ACTIONS_TO), BROWSER).status == 200
+
+
+def test_corporate_actions_faults_are_injected_by_name(mirror, site):
+    url = mirror.corporate_actions_url.format(from_date=ACTIONS_FROM, to_date=ACTIONS_TO)
+    site.set_fault(CORPORATE_ACTIONS, status=503, times=2)
+    site.set_fault(CORPORATE_ACTIONS, body=b"truncated", content_type="text/csv")
+    answers = [requests.get(url, headers=BROWSER, timeout=10) for _ in range(4)]
+    assert [a.status_code for a in answers] == [503, 503, 200, 200]
+    assert answers[2].content == b"truncated"
+    assert answers[3].content == site.corporate_actions_export(ACTIONS_FROM, ACTIONS_TO)
+    site.set_fault(CORPORATE_ACTIONS, status=503, times=None)
+    assert get(mirror, FIRST_UDIFF_DAY).status_code == 200, "bhavcopies unaffected"
+    assert requests.get(url, headers=BROWSER, timeout=10).status_code == 503
+    site.clear_faults()
+    assert requests.get(url, headers=BROWSER, timeout=10).status_code == 200
+    site.set_fault(site.file_name(FIRST_UDIFF_DAY), status=503, times=None)
+    assert requests.get(url, headers=BROWSER, timeout=10).status_code == 200, "a bhavcopy's fault is its own"
+
+
+def test_running_mirror_serves_corporate_actions_at_its_url_template(mirror, site, market):
+    template = mirror.corporate_actions_url
+    assert template.startswith(f"http://127.0.0.1:{mirror.port}/BseIndiaAPI/api/CorpactCSVDownload/w?")
+    assert "Fdate={from_date:%Y%m%d}" in template and "TDate={to_date:%Y%m%d}" in template
+    first, last = market.sessions[0], market.sessions[-1]
+    response = requests.get(template.format(from_date=first, to_date=last), headers=BROWSER, timeout=10)
+    assert response.status_code == 200 and response.headers["Content-Type"] == "text/csv"
+    assert response.content == site.corporate_actions_export(first, last)
+    assert requests.get(template.format(from_date=first, to_date=last), timeout=10).status_code == 403
