@@ -17,7 +17,7 @@ from dagster import Definitions, EnvVar
 
 from bse_platform.bse.products import DEFAULT_BASE_URL
 from bse_platform.defs.corporate_actions import corporate_actions
-from bse_platform.defs.features import FEATURE_ASSETS
+from bse_platform.defs.features import feature_families
 from bse_platform.defs.ingestion import clean_bhavcopy, raw_bhavcopy
 from bse_platform.defs.io_managers import ParquetIOManager, RawFileIOManager
 from bse_platform.defs.jobs import build_features_job, ingest_bhavcopy_job
@@ -63,7 +63,7 @@ def build_resources(storage: StorageResource, bse: BseSourceResource) -> dict[st
 
 def build_definitions(storage: StorageResource, bse: BseSourceResource) -> Definitions:
     return Definitions(
-        assets=[raw_bhavcopy, clean_bhavcopy, corporate_actions, *FEATURE_ASSETS],
+        assets=[raw_bhavcopy, clean_bhavcopy, corporate_actions, feature_families],
         jobs=[ingest_bhavcopy_job, build_features_job],
         resources=build_resources(storage, bse),
     )

@@ -1,8 +1,9 @@
 """`make demo`: the main job on embedded defaults, offline.
 
 Starts the BSE mirror on loopback (a synthetic market in BSE's formats, at BSE's URL paths), runs
-the ``ingest_bhavcopy`` job for each of the last N trade dates through the Dagster instance at
-``DAGSTER_HOME`` (so the UI shows the runs, materializations and checks), and prints what it made.
+the ``ingest_bhavcopy`` job for each of the last N trade dates, then ``build_features`` once over the
+whole range, through the Dagster instance at ``DAGSTER_HOME`` (so the UI shows the runs,
+materializations and checks), and prints what it made.
 Storage follows ``BSE_STORAGE_URI`` (default ./data), as in the UI.
 """
 
@@ -50,8 +51,11 @@ def main() -> None:
 
     with serve_mirror(site) as mirror:
         print(f"BSE mirror serving at {mirror.base_url}\nDagster instance: {os.environ['DAGSTER_HOME']}\n")
-        bse = BseSourceResource(base_url=mirror.base_url, min_rows=100, min_interval_seconds=0)
-        job = build_definitions(storage, bse).resolve_job_def("ingest_bhavcopy")
+        bse = BseSourceResource(
+            base_url=mirror.base_url, corporate_actions_url=mirror.corporate_actions_url, min_rows=100, min_interval_seconds=0
+        )
+        definitions = build_definitions(storage, bse)
+        job = definitions.resolve_job_def("ingest_bhavcopy")
         print(f"{'trade date':<11} {'published file':<42} {'format':<16} {'rows':>5} {'checks':<13} {'s':>5}")
         failed = []
         started = time.perf_counter()
@@ -69,6 +73,18 @@ def main() -> None:
                   f"{raw_meta.get('rows', 0):>5} {verdict:<13} {time.perf_counter() - run_started:5.2f}")  # fmt: skip
         elapsed = time.perf_counter() - started
 
+        ingested = [d for d in trade_dates if d not in failed]
+        print(f"\nBuilding corporate actions and every feature family for {ingested[0]} .. {ingested[-1]} in one run ...")
+        started = time.perf_counter()
+        features = definitions.resolve_job_def("build_features").execute_in_process(
+            instance=instance, run_config=QUIET_LOGS, raise_on_error=False,
+            tags={"dagster/asset_partition_range_start": ingested[0].isoformat(), "dagster/asset_partition_range_end": ingested[-1].isoformat()},
+        )  # fmt: skip
+        checks = features.get_asset_check_evaluations()
+        print(f"  {'done' if features.success else 'FAILED'} in {time.perf_counter() - started:.1f} s: "
+              f"{len(features.get_asset_materialization_events())} partitions materialized, "
+              f"{sum(e.passed for e in checks)} of {len(checks)} check evaluations passed")  # fmt: skip
+
     store = storage.store()
     clean = store.read_partitions("clean_bhavcopy", [d for d in trade_dates if d not in failed])
     print(f"\n{len(trade_dates) - len(failed)} of {len(trade_dates)} trade dates ingested in {elapsed:.1f} s "
@@ -81,9 +97,18 @@ def main() -> None:
     columns = ["trade_date", "security_code", "symbol", "isin", "instrument_class", "open", "high", "low", "close", "volume"]
     with pd.option_context("display.width", 160, "display.max_columns", 20):
         print(f"\nA few rows of {clean['trade_date'].max()}:\n{latest[columns].head(8).to_string(index=False)}")
-    print("\nSee it in the Dagster UI: make ui  (then open http://127.0.0.1:3000, asset group 'ingestion')")
-    if failed:
-        raise SystemExit(f"{len(failed)} trade date(s) failed: {', '.join(map(str, failed))}")
+    last = ingested[-1]
+    features_of_last = pd.concat(
+        [store.read_partitions(family, [last]).set_index(["trade_date", "security_code"]) for family in ("returns", "moving_averages", "momentum", "volatility")],
+        axis=1,
+    ).reset_index()  # fmt: skip
+    shown = ["security_code", "ret_1d", "ret_20d", "sma_20", "ema_12", "rsi_14", "macd", "vol_20", "atr_14"]
+    with pd.option_context("display.width", 160, "display.max_columns", 20, "display.float_format", "{:.4f}".format):
+        print(f"\nFeatures of {last} (split-adjusted; long windows stay null until 200+ days exist):\n"
+              f"{features_of_last[shown].dropna(subset=['rsi_14']).head(8).to_string(index=False)}")  # fmt: skip
+    print("\nSee it in the Dagster UI: make ui  (then open http://127.0.0.1:3000, groups 'ingestion', 'corporate_actions', 'features')")
+    if failed or not features.success:
+        raise SystemExit(f"{len(failed)} trade date(s) failed to ingest ({', '.join(map(str, failed))}); features ok: {features.success}")
 
 
 def _materialization_metadata(result, asset_name: str) -> dict[str, object]:

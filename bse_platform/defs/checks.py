@@ -71,5 +71,5 @@ def partition_evaluation(
 
 def checks_reported(context: AssetExecutionContext) -> Iterator[Output]:
     """Per-partition evaluations do not count as the checks' outputs of the step; these do."""
-    for key in context.assets_def.check_keys:
+    for key in context.selected_asset_check_keys:
         yield Output(None, output_name=context.assets_def.get_output_name_for_asset_check_key(key))

@@ -1,6 +1,8 @@
 """One asset per feature family, partitioned by trade date, computed on split-adjusted prices.
 
-A run over a range of trade dates computes the family once over the range plus its lookback
+The families are the outputs of one multi-asset, so a run reads the clean and corporate-action
+lookback once and adjusts prices once for all of them; each family can still be materialized alone.
+A run over a range of trade dates computes each family once over the range plus its lookback
 (``BackfillPolicy.multi_run``: at most MAX_PARTITIONS_PER_RUN dates per run, so memory stays bounded
 on long backfills) and stores each trade date as its own partition, with its own check results and
 metadata. A partition reads the clean and corporate-action partitions of its lookback
@@ -15,13 +17,13 @@ from dagster import (
     AssetExecutionContext,
     AssetIn,
     AssetKey,
-    AssetsDefinition,
+    AssetOut,
     BackfillPolicy,
     Config,
     MetadataValue,
     Output,
     TimeWindowPartitionMapping,
-    asset,
+    multi_asset,
 )
 from pydantic import Field
 
@@ -29,7 +31,7 @@ from bse_platform.clean_schema import EQUITY_CLASSES
 from bse_platform.defs.checks import checks_reported, partition_evaluation, partitioned_check, report_metadata
 from bse_platform.defs.partitions import TRADE_DATE_PARTITIONS, partition_trade_date
 from bse_platform.features.catalog import FAMILIES, catalog_frame
-from bse_platform.features.compute import PUBLICATION_TIME, FamilyResult, compute_family
+from bse_platform.features.compute import PUBLICATION_TIME, FamilyResult, compute_families
 from bse_platform.features.family import FeatureFamily
 from bse_platform.features.quality import DEFAULT_JUMP_THRESHOLD, feature_schema, null_share_after_warmup, unexplained_jumps
 from bse_platform.validation import validate
@@ -53,50 +55,58 @@ class FeatureConfig(Config):
     )
 
 
-def feature_family_asset(family: FeatureFamily) -> AssetsDefinition:
-    lookback = TimeWindowPartitionMapping(start_offset=-(family.lookback - 1))
+def _checks_of(family: FeatureFamily) -> list:
     checks = [
         partitioned_check(family.name, SCHEMA_CHECK, "Unique keys, no infinities, values within their bounds", blocking=True),
         partitioned_check(family.name, NULLS_CHECK, f"At most {MAX_NULL_SHARE_AFTER_WARMUP:.0%} nulls where a value was expected"),
     ]
     if family.name == "returns":
         checks.append(partitioned_check(family.name, JUMPS_CHECK, "No large daily move on a day without a corporate action"))
+    return checks
 
-    @asset(
-        name=family.name,
-        partitions_def=TRADE_DATE_PARTITIONS,
-        ins={
-            "clean_bhavcopy": AssetIn(partition_mapping=lookback, metadata={"lookback": True}),
-            "corporate_actions": AssetIn(partition_mapping=lookback, metadata={"lookback": True}),
-        },
-        io_manager_key="parquet_io_manager",
-        group_name="features",
-        kinds={"pandas", "parquet"},
-        backfill_policy=BackfillPolicy.multi_run(max_partitions_per_run=MAX_PARTITIONS_PER_RUN),
-        check_specs=checks,
-        description=f"{family.description}. Reads {family.lookback} trade dates of history.",
-        metadata={"columns": MetadataValue.md(catalog_frame(family).to_markdown(index=False)), "lookback_trade_dates": family.lookback},
-    )  # fmt: skip
-    def family_asset(
-        context: AssetExecutionContext,
-        config: FeatureConfig,
-        clean_bhavcopy: pd.DataFrame,
-        corporate_actions: pd.DataFrame,
-    ):
-        days = [partition_trade_date(key) for key in context.partition_keys]
-        result = compute_family(
-            family,
-            clean_bhavcopy,
-            corporate_actions,
-            days,
-            instrument_classes=config.instrument_classes,
-            publication_time=dt.time.fromisoformat(config.publication_time),
+
+_LOOKBACK = TimeWindowPartitionMapping(start_offset=-(max(family.lookback for family in FAMILIES.values()) - 1))
+
+
+@multi_asset(
+    name="feature_families",
+    outs={
+        family.name: AssetOut(
+            is_required=False,  # each family can be materialized alone
+            io_manager_key="parquet_io_manager",
+            group_name="features",
+            kinds={"pandas", "parquet"},
+            description=f"{family.description}. Lookback: {family.lookback} trade dates.",
+            metadata={"columns": MetadataValue.md(catalog_frame(family).to_markdown(index=False)), "lookback_trade_dates": family.lookback},
         )
-        yield Output(result.rows)
-        yield from _partition_reports(context, family, result, config)
-        yield from checks_reported(context)
-
-    return family_asset
+        for family in FAMILIES.values()
+    },
+    ins={
+        "clean_bhavcopy": AssetIn(partition_mapping=_LOOKBACK, metadata={"lookback": True}),
+        "corporate_actions": AssetIn(partition_mapping=_LOOKBACK, metadata={"lookback": True}),
+    },
+    partitions_def=TRADE_DATE_PARTITIONS,
+    backfill_policy=BackfillPolicy.multi_run(max_partitions_per_run=MAX_PARTITIONS_PER_RUN),
+    check_specs=[spec for family in FAMILIES.values() for spec in _checks_of(family)],
+    can_subset=True,
+)  # fmt: skip
+def feature_families(
+    context: AssetExecutionContext, config: FeatureConfig, clean_bhavcopy: pd.DataFrame, corporate_actions: pd.DataFrame
+):
+    """Every selected family, from one read of the longest lookback and one adjusted panel."""
+    families = [FAMILIES[key.path[-1]] for key in context.selected_asset_keys]
+    results = compute_families(
+        families,
+        clean_bhavcopy,
+        corporate_actions,
+        [partition_trade_date(key) for key in context.partition_keys],
+        instrument_classes=config.instrument_classes,
+        publication_time=dt.time.fromisoformat(config.publication_time),
+    )
+    for family in families:
+        yield Output(results[family.name].rows, output_name=family.name)
+        yield from _partition_reports(context, family, results[family.name], config)
+    yield from checks_reported(context)
 
 
 def _partition_reports(context: AssetExecutionContext, family: FeatureFamily, result: FamilyResult, config: FeatureConfig):
@@ -109,12 +119,13 @@ def _partition_reports(context: AssetExecutionContext, family: FeatureFamily, re
         day = pd.Timestamp(partition_trade_date(partition))
         of_day = rows[rows["trade_date"] == day]
         context.add_asset_metadata(
-            {
+            asset_key=key,
+            partition_key=partition,
+            metadata={
                 "rows": len(of_day),
                 "securities": int(of_day["security_code"].nunique()),
                 "null_share": MetadataValue.json(of_day[family.columns].isna().mean().round(4).to_dict()),
             },
-            partition_key=partition,
         )
         day_report = report.restricted_to(of_day.index)
         yield partition_evaluation(
@@ -131,4 +142,3 @@ def _partition_reports(context: AssetExecutionContext, family: FeatureFamily, re
             yield partition_evaluation(key, JUMPS_CHECK, partition, passed=day_jumps.empty, metadata=metadata, blocking=False)
 
 
-FEATURE_ASSETS = [feature_family_asset(family) for family in FAMILIES.values()]

@@ -3,7 +3,7 @@
 from dagster import AssetSelection, define_asset_job
 
 from bse_platform.defs.corporate_actions import corporate_actions
-from bse_platform.defs.features import FEATURE_ASSETS
+from bse_platform.defs.features import feature_families
 from bse_platform.defs.ingestion import clean_bhavcopy, raw_bhavcopy
 
 ingest_bhavcopy_job = define_asset_job(
@@ -14,6 +14,6 @@ ingest_bhavcopy_job = define_asset_job(
 
 build_features_job = define_asset_job(
     "build_features",
-    selection=AssetSelection.assets(corporate_actions, *FEATURE_ASSETS),
+    selection=AssetSelection.assets(corporate_actions, feature_families),
     description="Corporate actions and every feature family for a trade date or a range (one computation per range)",
 )

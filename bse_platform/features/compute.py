@@ -10,7 +10,7 @@ import pandas as pd
 from bse_platform.calendar import BSE_TIMEZONE
 from bse_platform.clean_schema import EQUITY_CLASSES
 from bse_platform.features.family import FeatureFamily
-from bse_platform.features.panel import adjusted_panel
+from bse_platform.features.panel import Panel, adjusted_panel
 
 PUBLICATION_TIME = dt.time(20, 0)  # when BSE's bhavcopy is taken to be known, IST
 
@@ -28,41 +28,54 @@ class FamilyResult:
     action_factor: pd.Series  # the price factor of a corporate action taking effect on the row's day (1: none)
 
 
-def compute_family(
-    family: FeatureFamily,
+def compute_families(
+    families: Collection[FeatureFamily],
     clean: pd.DataFrame,
     actions: pd.DataFrame,
     trade_dates: Collection[dt.date],
     *,
     instrument_classes: Collection[str] = EQUITY_CLASSES,
     publication_time: dt.time = PUBLICATION_TIME,
-) -> FamilyResult:
-    """``family``'s rows for ``trade_dates``, from ``clean`` rows covering them plus their lookback.
+) -> dict[str, FamilyResult]:
+    """Each family's rows for ``trade_dates``, from ``clean`` rows covering them plus the lookback.
 
-    Prices are adjusted as of the last loaded date for the computation, then every price- or
-    volume-like value is expressed in its own row date's share units, so a value never depends on a
-    corporate action after its date. Values left undefined by a zero denominator are null.
+    The adjusted panel is built once for all ``families``. Prices are adjusted as of the last loaded
+    date, then every price- or volume-like value is expressed in its own row date's share units, so a
+    value never depends on a corporate action after its date. Values left undefined by a zero
+    denominator are null.
     """
-    panel = adjusted_panel(clean, actions, instrument_classes, horizon=family.lookback)
+    panel = adjusted_panel(clean, actions, instrument_classes)
+    keys = panel.frame[["trade_date", "security_code"]]
+    wanted = keys["trade_date"].isin(pd.to_datetime(pd.Series(sorted(trade_dates))))
+    order = keys[wanted].sort_values(["trade_date", "security_code"]).index
+    stamps = available_at(keys.loc[order, "trade_date"], publication_time)
+    return {family.name: _family_rows(family, panel, order, stamps) for family in families}
+
+
+def compute_family(family: FeatureFamily, clean: pd.DataFrame, actions: pd.DataFrame, trade_dates, **options) -> FamilyResult:
+    return compute_families([family], clean, actions, trade_dates, **options)[family.name]
+
+
+def _family_rows(family: FeatureFamily, panel: Panel, order: pd.Index, stamps: pd.Series) -> FamilyResult:
     values = family.compute(panel)
-    rows = panel.frame[["trade_date", "security_code"]].copy()
-    expected = pd.DataFrame(index=rows.index)
+    rows = panel.frame.loc[order, ["trade_date", "security_code"]]
+    rows["available_at"] = stamps
+    expected = pd.DataFrame(index=order)
     for spec in family.features:
         column = values[spec.name]
         if spec.scale == "price":
             column = column / panel.frame["price_scale"]
         elif spec.scale == "volume":
             column = column / panel.frame["volume_scale"]
-        expected[spec.name] = panel.own_row >= spec.min_rows - 1
+        defined = panel.own_row >= spec.min_rows - 1
         if not spec.exponential:  # exponential values have converged within the lookback instead
-            expected[spec.name] &= panel.in_window(spec.window)
-            column = column.where(panel.in_window(spec.window))
-        rows[spec.name] = column.astype("float64").replace([np.inf, -np.inf], np.nan)
-    wanted = rows["trade_date"].isin(pd.to_datetime(pd.Series(sorted(trade_dates))))
-    rows.insert(2, "available_at", available_at(rows["trade_date"], publication_time))
-    order = rows[wanted].sort_values(["trade_date", "security_code"]).index
+            in_window = panel.in_window(spec.window, family.lookback)
+            defined &= in_window
+            column = column.where(in_window)
+        rows[spec.name] = column.loc[order].astype("float64").replace([np.inf, -np.inf], np.nan)
+        expected[spec.name] = defined[order]
     return FamilyResult(
-        rows.loc[order].reset_index(drop=True),
-        expected.loc[order].reset_index(drop=True),
+        rows.reset_index(drop=True),
+        expected.reset_index(drop=True),
         panel.frame.loc[order, "action_factor"].reset_index(drop=True),
     )

@@ -11,10 +11,10 @@ leaks into the next one's sums, windows that reach into the previous security ar
 exponential averages are restarted at each security's seed row with the closed form
 ``f_t = e_t - (1-a)^(t-j) * (e_j - seed_j)``.
 
-Kernels mask only what crosses into another security. ``horizon`` (the family's lookback in market
-sessions) is applied once per feature by ``in_window``: a value whose window starts before
-``session - horizon + 1`` is null, so a date computed alone (loading only its lookback) and the same
-date computed inside a long range give the same values.
+Kernels mask only what crosses into another security. A family's lookback (in market sessions) is
+applied once per feature by ``in_window``: a value whose window starts before
+``session - lookback + 1`` is null, so a date computed alone (loading only its lookback) and the same
+date computed inside a long range, or with a longer history loaded, give the same values.
 """
 
 from dataclasses import dataclass
@@ -28,7 +28,6 @@ PRICE_COLUMNS = ("open", "high", "low", "close", "prev_close")
 @dataclass(frozen=True)
 class Panel:
     frame: pd.DataFrame  # security_code, trade_date, session, prices, volume, turnover, price_scale, volume_scale
-    horizon: int  # lookback in market sessions
 
     @property
     def security(self) -> pd.Series:
@@ -42,10 +41,10 @@ class Panel:
         """0-based position of each row within its security's own days."""
         return self.frame["own_row"].to_numpy()
 
-    def in_window(self, rows: int) -> np.ndarray:
-        """Rows whose last ``rows`` own days exist and lie within the horizon."""
+    def in_window(self, rows: int, horizon: int) -> np.ndarray:
+        """Rows whose last ``rows`` own days exist and lie within the last ``horizon`` market sessions."""
         start_session = self.frame["session"].shift(rows - 1).to_numpy()
-        return (self.own_row >= rows - 1) & (start_session >= self.frame["session"].to_numpy() - self.horizon + 1)
+        return (self.own_row >= rows - 1) & (start_session >= self.frame["session"].to_numpy() - horizon + 1)
 
     def shift(self, values: pd.Series, periods: int) -> pd.Series:
         """The value ``periods`` own days earlier (null before the security's first day)."""
@@ -95,9 +94,7 @@ class Panel:
         return typical.where(typical > 0, 1.0).fillna(1.0)
 
 
-def adjusted_panel(
-    clean: pd.DataFrame, actions: pd.DataFrame, instrument_classes, *, horizon: int
-) -> Panel:
+def adjusted_panel(clean: pd.DataFrame, actions: pd.DataFrame, instrument_classes) -> Panel:
     """The panel of ``clean`` rows (any number of trade dates) adjusted as of its last trade date.
 
     ``actions`` has security_code, ex_date, price_factor, volume_factor (factors multiply prices and
@@ -124,7 +121,7 @@ def adjusted_panel(
     frame["price_scale"] = price_after  # divide a price-like value by it to get the row date's units
     frame["volume_scale"] = volume_after
     frame["action_factor"] = day_factors["price_factor"]  # != 1 on the day a corporate action took effect
-    return Panel(frame, horizon)
+    return Panel(frame)
 
 
 def _factors_by_row(frame: pd.DataFrame, actions: pd.DataFrame) -> pd.DataFrame:

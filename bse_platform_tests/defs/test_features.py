@@ -10,7 +10,7 @@ from bse_platform.bse import parse_bhavcopy
 from bse_platform.calendar import TradingCalendar
 from bse_platform.definitions import build_resources
 from bse_platform.defs.corporate_actions import corporate_actions
-from bse_platform.defs.features import FEATURE_ASSETS, SCHEMA_CHECK
+from bse_platform.defs.features import SCHEMA_CHECK, feature_families
 from bse_platform.defs.ingestion import clean_bhavcopy, raw_bhavcopy
 from bse_platform.defs.resources import BseSourceResource, StorageResource
 from bse_platform.features.catalog import FAMILIES
@@ -20,8 +20,8 @@ from bse_platform.mirror.server import MirrorSite, serve_mirror
 
 SESSIONS = TradingCalendar().sessions(dt.date(2025, 3, 1), dt.date(2025, 6, 30))
 RANGE = SESSIONS[-30:]
-ALL_ASSETS = [raw_bhavcopy, clean_bhavcopy, corporate_actions, *FEATURE_ASSETS]
-FEATURES_AND_ACTIONS = [corporate_actions, *FEATURE_ASSETS]
+ALL_ASSETS = [raw_bhavcopy, clean_bhavcopy, corporate_actions, feature_families]
+FEATURES_AND_ACTIONS = [corporate_actions, feature_families]
 
 
 @pytest.fixture(scope="module")
@@ -107,3 +107,17 @@ def test_corrupted_input_fails_the_blocking_schema_check(features_mirror, storag
     assert {e.asset_key.path[-1] for e in failed} >= {"moving_averages", "returns"}  # sma_5 < 0, range_hl < 0
     assert all(e.partition == day.isoformat() for e in failed)
     assert str(victim) in failed[0].metadata["failing_rows"].value
+
+
+def test_one_family_can_be_materialized_alone(features_mirror, storage, instance):
+    bse = BseSourceResource(
+        base_url=features_mirror.base_url, corporate_actions_url=features_mirror.corporate_actions_url, min_interval_seconds=0
+    )
+    resources = build_resources(storage, bse)
+    day = RANGE[-1].isoformat()
+    assert materialize(ALL_ASSETS, selection=[corporate_actions], instance=instance, resources=resources, partition_key=day).success
+    result = materialize(ALL_ASSETS, selection=[AssetKey("returns")], instance=instance, resources=resources, partition_key=day)
+    assert result.success
+    assert {e.asset_key.path[-1] for e in result.get_asset_materialization_events()} == {"returns"}
+    assert {e.asset_key.path[-1] for e in result.get_asset_check_evaluations()} == {"returns"}
+    assert storage.store().list_files("momentum") == []
