@@ -1,12 +1,13 @@
 """The corporate_actions asset: BSE's corporate-actions export as price and volume factors.
 
 Partition D holds the actions taking effect in session D (ex-date D, or the non-session days just
-before it). Re-materializing a partition whose actions changed marks the feature partitions that read
-it (D to D + lookback, through their partition mapping) as having new upstream data in the UI;
-re-running them, or a backfill of that range, recomputes exactly those partitions.
+before it). Each partition's materialization records a digest of its actions; when a re-run changes
+it (an action announced or corrected late), the ``recompute_features_after_late_corporate_actions``
+sensor re-runs the feature partitions already built from D to a lookback later (defs/sensors.py).
 """
 
 import datetime as dt
+import hashlib
 
 import pandas as pd
 from dagster import AssetExecutionContext, AssetKey, BackfillPolicy, Failure, MetadataValue, Output, asset
@@ -18,6 +19,7 @@ from bse_platform.defs.partitions import TRADE_DATE_PARTITIONS, TRADING_CALENDAR
 from bse_platform.defs.resources import BseSourceResource
 
 UNPARSED_CHECK = "every_purpose_is_understood"
+DIGEST = "actions_digest"
 MAX_PARTITIONS_PER_RUN = 250
 _TEXT_COLUMNS = ("kind", "purpose", "detail")
 
@@ -51,12 +53,22 @@ def corporate_actions(context: AssetExecutionContext, bse: BseSourceResource):
     for day, key in zip(days, context.partition_keys):
         of_day = actions[actions["trade_date"] == pd.Timestamp(day)]
         context.add_asset_metadata(
-            {"actions": len(of_day), "by_kind": MetadataValue.json(of_day["kind"].value_counts().to_dict())},
+            {
+                "actions": len(of_day),
+                "by_kind": MetadataValue.json(of_day["kind"].value_counts().to_dict()),
+                DIGEST: _digest(of_day),
+            },
             partition_key=key,
         )
     yield Output(actions, metadata={"source": published.url})
     yield from _unparsed_evaluations(actions, days, context.partition_keys)
     yield from checks_reported(context)
+
+
+def _digest(actions: pd.DataFrame) -> str:
+    """What a partition's actions say, as a hash: a new value means features after it are stale."""
+    canonical = actions.drop(columns="trade_date").sort_values(["security_code", "ex_date", "detail"]).to_csv(index=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def _day_after_previous_session(day: dt.date) -> dt.date:

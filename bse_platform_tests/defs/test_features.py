@@ -4,7 +4,7 @@ import datetime as dt
 
 import pandas as pd
 import pytest
-from dagster import AssetKey, materialize
+from dagster import AssetKey, build_sensor_context, materialize
 
 from bse_platform.bse import parse_bhavcopy
 from bse_platform.calendar import TradingCalendar
@@ -13,10 +13,11 @@ from bse_platform.defs.corporate_actions import corporate_actions
 from bse_platform.defs.features import SCHEMA_CHECK, feature_families
 from bse_platform.defs.ingestion import clean_bhavcopy, raw_bhavcopy
 from bse_platform.defs.resources import BseSourceResource, StorageResource
+from bse_platform.defs.sensors import recompute_features_after_late_corporate_actions
 from bse_platform.features.catalog import FAMILIES
 from bse_platform.features.compute import compute_family
 from bse_platform.mirror.generator import generate_market
-from bse_platform.mirror.server import MirrorSite, serve_mirror
+from bse_platform.mirror.server import CORPORATE_ACTIONS, MirrorSite, serve_mirror
 
 SESSIONS = TradingCalendar().sessions(dt.date(2025, 3, 1), dt.date(2025, 6, 30))
 RANGE = SESSIONS[-30:]
@@ -47,13 +48,13 @@ def storage(tmp_path, market, features_mirror):
     return storage
 
 
-def run(features_mirror, storage, instance, **kwargs):
+def run(features_mirror, storage, instance, selection_override=None, **kwargs):
     bse = BseSourceResource(
         base_url=features_mirror.base_url, corporate_actions_url=features_mirror.corporate_actions_url, min_interval_seconds=0
     )
     return materialize(
-        ALL_ASSETS, selection=FEATURES_AND_ACTIONS, instance=instance, resources=build_resources(storage, bse),
-        raise_on_error=False, **kwargs,
+        ALL_ASSETS, selection=selection_override or FEATURES_AND_ACTIONS, instance=instance,
+        resources=build_resources(storage, bse), raise_on_error=False, **kwargs,
     )  # fmt: skip
 
 
@@ -121,3 +122,28 @@ def test_one_family_can_be_materialized_alone(features_mirror, storage, instance
     assert {e.asset_key.path[-1] for e in result.get_asset_materialization_events()} == {"returns"}
     assert {e.asset_key.path[-1] for e in result.get_asset_check_evaluations()} == {"returns"}
     assert storage.store().list_files("momentum") == []
+
+
+def test_a_late_corporate_action_reruns_exactly_the_feature_partitions_that_read_it(features_mirror, storage, instance, market):
+    assert run(features_mirror, storage, instance, tags=range_tags(RANGE)).success
+    ex_day = RANGE[5]
+    clean = storage.store().read_partitions("clean_bhavcopy", [ex_day])
+    security = int(clean.loc[clean["instrument_class"] == "equity", "security_code"].iloc[0])
+    before = storage.store().read_partitions("returns", [ex_day]).set_index("security_code").loc[security, "ret_1d"]
+
+    # BSE lists a split for that day only now: the export (and so the partition's digest) changes.
+    site = features_mirror.site
+    late = f"{security},X,X LTD,{ex_day:%d %b %Y},Stock  Split From Rs.10/- to Rs.5/-,,,,,,\r\n".encode()
+    site.set_fault(CORPORATE_ACTIONS, 200, body=site.corporate_actions_export(ex_day, ex_day) + late, content_type="text/csv")
+    assert run(features_mirror, storage, instance, partition_key=ex_day.isoformat(), selection_override=[corporate_actions]).success
+
+    requests = list(recompute_features_after_late_corporate_actions(build_sensor_context(instance=instance)))
+    assert len(requests) == 1
+    assert (requests[0].tags["dagster/asset_partition_range_start"], requests[0].tags["dagster/asset_partition_range_end"]) == (ex_day.isoformat(), RANGE[-1].isoformat())
+    assert set(requests[0].asset_selection) == {AssetKey(name) for name in FAMILIES}
+    assert run(features_mirror, storage, instance, tags=requests[0].tags, selection_override=list(requests[0].asset_selection)).success
+
+    after = storage.store().read_partitions("returns", [ex_day]).set_index("security_code").loc[security, "ret_1d"]
+    assert (1 + after) == pytest.approx((1 + before) * 2)  # the raw halving is now read as a split
+    again = build_sensor_context(instance=instance, cursor=None)
+    assert len(list(recompute_features_after_late_corporate_actions(again))) == 1  # same change, same run key
