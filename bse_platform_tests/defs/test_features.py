@@ -9,7 +9,7 @@ from dagster import AssetKey, build_sensor_context, materialize
 from bse_platform.bse import parse_bhavcopy
 from bse_platform.calendar import TradingCalendar
 from bse_platform.definitions import build_resources
-from bse_platform.defs.corporate_actions import corporate_actions
+from bse_platform.defs.corporate_actions import UNPARSED_CHECK, corporate_actions
 from bse_platform.defs.features import SCHEMA_CHECK, feature_families
 from bse_platform.defs.ingestion import clean_bhavcopy, raw_bhavcopy
 from bse_platform.defs.resources import BseSourceResource, StorageResource
@@ -147,3 +147,17 @@ def test_a_late_corporate_action_reruns_exactly_the_feature_partitions_that_read
     assert (1 + after) == pytest.approx((1 + before) * 2)  # the raw halving is now read as a split
     again = build_sensor_context(instance=instance, cursor=None)
     assert len(list(recompute_features_after_late_corporate_actions(again))) == 1  # same change, same run key
+
+
+def test_an_unreadable_purpose_is_kept_and_reported_not_guessed(features_mirror, storage, instance):
+    day = RANGE[3]
+    site = features_mirror.site
+    vague = f"500001,X,X LTD,{day:%d %b %Y},Stock Split,,,,,,\r\n".encode()
+    site.set_fault(CORPORATE_ACTIONS, 200, body=site.corporate_actions_export(day, day) + vague, content_type="text/csv")
+    result = run(features_mirror, storage, instance, partition_key=day.isoformat(), selection_override=[corporate_actions])
+    assert result.success  # a warning, not a failure
+    (check,) = [e for e in result.get_asset_check_evaluations() if e.check_name == UNPARSED_CHECK]
+    assert not check.passed and check.partition == day.isoformat() and "Stock Split" in check.metadata["rows"].value
+    stored = storage.store().read_partitions("corporate_actions", [day])
+    kept = stored[stored["security_code"] == 500001]
+    assert list(kept["kind"]) == ["unparsed"] and kept["price_factor"].isna().all()
