@@ -22,6 +22,8 @@ from dagster import (
     Config,
     MetadataValue,
     Output,
+    TableColumn,
+    TableSchema,
     TimeWindowPartitionMapping,
     multi_asset,
 )
@@ -30,7 +32,7 @@ from pydantic import Field
 from bse_platform.clean_schema import EQUITY_CLASSES
 from bse_platform.defs.checks import checks_reported, partition_evaluation, partitioned_check, report_metadata
 from bse_platform.defs.partitions import TRADE_DATE_PARTITIONS, partition_trade_date
-from bse_platform.features.catalog import FAMILIES, catalog_frame
+from bse_platform.features.catalog import FAMILIES, describe
 from bse_platform.features.compute import PUBLICATION_TIME, FamilyResult, compute_families
 from bse_platform.features.family import FeatureFamily
 from bse_platform.features.quality import DEFAULT_JUMP_THRESHOLD, feature_schema, null_share_after_warmup, unexplained_jumps
@@ -55,6 +57,16 @@ class FeatureConfig(Config):
     )
 
 
+def _column_schema(family: FeatureFamily) -> TableSchema:
+    """Every column with its definition, as the UI's Columns table shows it."""
+    keys = [
+        TableColumn("trade_date", "date", description="the trade date (partition)"),
+        TableColumn("security_code", "int", description="BSE scrip code"),
+        TableColumn("available_at", "timestamp", description="when the values could first be known: the trade date's publication time"),
+    ]  # fmt: skip
+    return TableSchema(columns=keys + [TableColumn(spec.name, "float", description=describe(spec)) for spec in family.features])
+
+
 def _checks_of(family: FeatureFamily) -> list:
     checks = [
         partitioned_check(family.name, SCHEMA_CHECK, "Unique keys, no infinities, values within their bounds", blocking=True),
@@ -77,7 +89,7 @@ _LOOKBACK = TimeWindowPartitionMapping(start_offset=-(max(family.lookback for fa
             group_name="features",
             kinds={"pandas", "parquet"},
             description=f"{family.description}. Lookback: {family.lookback} trade dates.",
-            metadata={"columns": MetadataValue.md(catalog_frame(family).to_markdown(index=False)), "lookback_trade_dates": family.lookback},
+            metadata={"dagster/column_schema": _column_schema(family), "lookback_trade_dates": family.lookback},
         )
         for family in FAMILIES.values()
     },

@@ -1,7 +1,5 @@
 """The feature catalog: every family and every column, defined once (name, formula, window, unit)."""
 
-import pandas as pd
-
 from bse_platform.features import lags, momentum, moving_averages, returns, volatility, volume
 from bse_platform.features.family import FeatureFamily, FeatureSpec
 
@@ -20,20 +18,9 @@ FAMILIES: dict[str, FeatureFamily] = {
 FEATURES: dict[str, FeatureSpec] = {spec.name: spec for family in FAMILIES.values() for spec in family.features}
 
 
-def catalog_frame(family: FeatureFamily | None = None) -> pd.DataFrame:
-    """The catalog as a table (one family, or all), for asset metadata and documentation."""
-    families = [family] if family else list(FAMILIES.values())
-    return pd.DataFrame(
-        [
-            {
-                "family": fam.name,
-                "feature": spec.name,
-                "formula": spec.formula,
-                "window": spec.window,
-                "unit": spec.unit,
-                "reference": spec.reference or "",
-            }
-            for fam in families
-            for spec in fam.features
-        ]
-    )
+def describe(spec: FeatureSpec) -> str:
+    """A column's definition in one line: formula; window; unit; reference."""
+    days = f"{spec.window} own day{'s' if spec.window != 1 else ''}"
+    window = f"reads {days}" if not spec.exponential else f"exponential, warm-up {days}"
+    reference = f"; equals {spec.reference}" if spec.reference else ""
+    return f"{spec.formula}; {window}; unit: {spec.unit}{reference}"
