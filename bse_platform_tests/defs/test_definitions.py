@@ -38,8 +38,10 @@ def test_partitions_are_trade_dates():
     assert "2025-08-15" not in keys  # Independence Day
     assert "2025-08-16" not in keys and "2025-08-17" not in keys  # a weekend
     assert "2025-08-14" in keys
-    assert "2025-02-01" in keys  # Budget-day Saturday session, known to XBOM
-    assert "2024-11-01" in keys  # Muhurat trading, an extra session
+    assert "2024-11-01" in keys  # Muhurat trading on a Friday, an extra session XBOM calls a holiday
+    assert "2021-11-04" in keys  # ... and on a Thursday
+    assert "2025-02-01" not in keys  # a Budget-day Saturday session: weekends cannot be partitions
+    assert len(TRADE_DATE_PARTITIONS.exclusions) < 500  # the definition stays small (see partitions.py)
     assert TRADE_DATE_PARTITIONS.timezone == "Asia/Kolkata"
 
 
