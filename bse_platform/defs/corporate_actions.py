@@ -15,12 +15,11 @@ from dagster import AssetExecutionContext, AssetKey, BackfillPolicy, Failure, Me
 from bse_platform.bse import BseSourceError
 from bse_platform.corporate_actions.export import CorporateActionsError, corporate_action_factors, read_corporate_actions_export
 from bse_platform.defs.checks import checks_reported, partition_evaluation, partitioned_check
-from bse_platform.defs.partitions import TRADE_DATE_PARTITIONS, TRADING_CALENDAR, partition_trade_date
+from bse_platform.defs.partitions import MAX_TRADE_DATES_PER_RUN, TRADE_DATE_PARTITIONS, TRADING_CALENDAR, partition_trade_date
 from bse_platform.defs.resources import BseSourceResource
 
 UNPARSED_CHECK = "every_purpose_is_understood"
 DIGEST = "actions_digest"
-MAX_PARTITIONS_PER_RUN = 250
 _TEXT_COLUMNS = ("kind", "purpose", "detail")
 
 
@@ -29,7 +28,7 @@ _TEXT_COLUMNS = ("kind", "purpose", "detail")
     io_manager_key="parquet_io_manager",
     group_name="corporate_actions",
     kinds={"parquet"},
-    backfill_policy=BackfillPolicy.multi_run(max_partitions_per_run=MAX_PARTITIONS_PER_RUN),
+    backfill_policy=BackfillPolicy.multi_run(max_partitions_per_run=MAX_TRADE_DATES_PER_RUN),
     check_specs=[partitioned_check("corporate_actions", UNPARSED_CHECK, "Split/bonus/consolidation texts whose ratio could not be read (kept, never guessed)")],
 )  # fmt: skip
 def corporate_actions(context: AssetExecutionContext, bse: BseSourceResource):

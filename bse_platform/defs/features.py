@@ -3,11 +3,11 @@
 The families are the outputs of one multi-asset, so a run reads the clean and corporate-action
 lookback once and adjusts prices once for all of them; each family can still be materialized alone.
 A run over a range of trade dates computes each family once over the range plus its lookback
-(``BackfillPolicy.multi_run``: at most MAX_PARTITIONS_PER_RUN dates per run, so memory stays bounded
+(``BackfillPolicy.multi_run``: at most MAX_TRADE_DATES_PER_RUN dates per run, so memory stays bounded
 on long backfills) and stores each trade date as its own partition, with its own check results and
 metadata. A partition reads the clean and corporate-action partitions of its lookback
-(``TimeWindowPartitionMapping`` counts trade dates), so the UI shows which partitions a change in
-either makes out of date.
+(``TimeWindowPartitionMapping`` counts trade dates); a corporate action that changes after features
+were built is followed up by the sensor in defs/sensors.py.
 """
 
 import datetime as dt
@@ -31,14 +31,13 @@ from pydantic import Field
 
 from bse_platform.clean_schema import EQUITY_CLASSES
 from bse_platform.defs.checks import checks_reported, partition_evaluation, partitioned_check, report_metadata
-from bse_platform.defs.partitions import TRADE_DATE_PARTITIONS, partition_trade_date
+from bse_platform.defs.partitions import MAX_TRADE_DATES_PER_RUN, TRADE_DATE_PARTITIONS, partition_trade_date
 from bse_platform.features.catalog import FAMILIES, describe
 from bse_platform.features.compute import PUBLICATION_TIME, FamilyResult, compute_families
 from bse_platform.features.family import FeatureFamily
 from bse_platform.features.quality import DEFAULT_JUMP_THRESHOLD, feature_schema, null_share_after_warmup, unexplained_jumps
 from bse_platform.validation import validate
 
-MAX_PARTITIONS_PER_RUN = 250
 SCHEMA_CHECK = "matches_feature_schema"
 NULLS_CHECK = "few_nulls_after_warmup"
 JUMPS_CHECK = "no_unexplained_jumps"
@@ -98,7 +97,7 @@ _LOOKBACK = TimeWindowPartitionMapping(start_offset=-(max(family.lookback for fa
         "corporate_actions": AssetIn(partition_mapping=_LOOKBACK, metadata={"lookback": True}),
     },
     partitions_def=TRADE_DATE_PARTITIONS,
-    backfill_policy=BackfillPolicy.multi_run(max_partitions_per_run=MAX_PARTITIONS_PER_RUN),
+    backfill_policy=BackfillPolicy.multi_run(max_partitions_per_run=MAX_TRADE_DATES_PER_RUN),
     check_specs=[spec for family in FAMILIES.values() for spec in _checks_of(family)],
     can_subset=True,
 )  # fmt: skip

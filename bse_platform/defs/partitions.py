@@ -19,6 +19,10 @@ from bse_platform.calendar import BSE_TIMEZONE, MUHURAT_SESSIONS, TradingCalenda
 WEEKENDS = ("0 0 * * 6", "0 0 * * 0")
 _YEARS_LISTED_PAST_HORIZON = 1  # weekday holidays past XBOM's horizon are unknown anyway
 
+# A range backfill runs at most this many trade dates per run (BackfillPolicy.multi_run): with the
+# longest lookback, that keeps one run under about 4 GB for 5,000 securities.
+MAX_TRADE_DATES_PER_RUN = 250
+
 
 def trading_calendar_from_env(start: dt.date) -> TradingCalendar:
     extra = {dt.date.fromisoformat(d.strip()) for d in os.getenv("BSE_EXTRA_SESSIONS", "").split(",") if d.strip()}

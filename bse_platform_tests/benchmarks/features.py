@@ -1,7 +1,7 @@
 """Feature families: 5,000 securities x 500 trade dates.
 
 (a) backfill of corporate actions and all six families over the 500 dates as the product runs it
-    (the build_features job, one run per MAX_PARTITIONS_PER_RUN dates, as BackfillPolicy.multi_run
+    (the build_features job, one run per MAX_TRADE_DATES_PER_RUN dates, as BackfillPolicy.multi_run
     splits a UI backfill); wall seconds and rows/s;
 (b) the same dates one partition per run: a sample of dates, extrapolated; and the ratio (b)/(a);
 (c) one daily partition with its full lookback (the last date), wall seconds;
@@ -51,7 +51,7 @@ def run_part(folder: str, part: str) -> dict:
     from dagster import instance_for_test
 
     from bse_platform.definitions import build_definitions
-    from bse_platform.defs.features import MAX_PARTITIONS_PER_RUN
+    from bse_platform.defs.partitions import MAX_TRADE_DATES_PER_RUN
     from bse_platform.defs.resources import BseSourceResource, StorageResource
     from bse_platform.mirror.server import MirrorSite, serve_mirror
 
@@ -70,7 +70,7 @@ def run_part(folder: str, part: str) -> dict:
 
         baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         if part == "range":
-            chunks = [days[i : i + MAX_PARTITIONS_PER_RUN] for i in range(0, len(days), MAX_PARTITIONS_PER_RUN)]
+            chunks = [days[i : i + MAX_TRADE_DATES_PER_RUN] for i in range(0, len(days), MAX_TRADE_DATES_PER_RUN)]
             seconds = sum(execute(chunk) for chunk in chunks)
             return {"seconds": seconds, "runs": len(chunks), "rows": int(market.quotes["instrument_class"].isin(["equity", "sme"]).sum()),
                     "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "rss_before_mb": baseline / 1024}  # fmt: skip

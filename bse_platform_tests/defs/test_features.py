@@ -20,7 +20,7 @@ from bse_platform.mirror.generator import generate_market
 from bse_platform.mirror.server import CORPORATE_ACTIONS, MirrorSite, serve_mirror
 
 SESSIONS = TradingCalendar().sessions(dt.date(2025, 3, 1), dt.date(2025, 6, 30))
-RANGE = SESSIONS[-30:]
+RANGE = SESSIONS[-60:]  # the issue: 60 trade dates in one backfill run
 ALL_ASSETS = [raw_bhavcopy, clean_bhavcopy, corporate_actions, feature_families]
 FEATURES_AND_ACTIONS = [corporate_actions, feature_families]
 
