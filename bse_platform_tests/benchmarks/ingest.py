@@ -13,8 +13,9 @@ import time
 
 from dagster import instance_for_test
 
-from bse_platform.bse import read_bhavcopy, read_raw_bhavcopy
 from bse_platform.bse.client import BseClient
+from bse_platform.bse.parser import DEFAULT_MAX_BAD_ROW_SHARE, clean_raw_bhavcopy
+from bse_platform.bse.raw_schema import validate_raw_bhavcopy
 from bse_platform.calendar import TradingCalendar
 from bse_platform.definitions import build_definitions
 from bse_platform.defs.resources import BseSourceResource, StorageResource
@@ -37,9 +38,11 @@ def pure_ingest(client: BseClient, store: ObjectStore, day) -> dict[str, float]:
 
     started = time.perf_counter()
     store.write_bytes(f"{partition_dir('raw_bhavcopy', day)}/{published.file_name}", published.content)
-    read_raw_bhavcopy(published.content, published.file_name).trade_date(day)
-    parsed = read_bhavcopy(published.content, published.file_name, day, instrument_classes=None)
-    assert parsed.validation.passed, parsed.validation.summary()
+    raw, raw_report = validate_raw_bhavcopy(
+        published.content, published.file_name, day, min_rows=1000, max_bad_row_share=DEFAULT_MAX_BAD_ROW_SHARE
+    )
+    parsed = clean_raw_bhavcopy(raw, day, instrument_classes=None)
+    assert raw_report.passed and parsed.validation.passed, parsed.validation.summary()
     seconds["parse+clean+validate"] = time.perf_counter() - started
 
     started = time.perf_counter()
