@@ -96,7 +96,7 @@ def main() -> None:
     latest = clean[clean["trade_date"] == clean["trade_date"].max()]
     columns = ["trade_date", "security_code", "symbol", "isin", "instrument_class", "open", "high", "low", "close", "volume"]
     with pd.option_context("display.width", 160, "display.max_columns", 20):
-        print(f"\nA few rows of {clean['trade_date'].max()}:\n{latest[columns].head(8).to_string(index=False)}")
+        print(f"\nA few rows of {clean['trade_date'].max().date()}:\n{latest[columns].head(8).to_string(index=False)}")
     last = ingested[-1]
     features_of_last = pd.concat(
         [store.read_partitions(family, [last]).set_index(["trade_date", "security_code"]) for family in ("returns", "moving_averages", "momentum", "volatility")],
