@@ -3,9 +3,11 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
-# The local Dagster instance lives in .dagster_home/, configured by the top-level dagster.yaml.
-export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+# The local Dagster instance lives in .dagster_home/, configured by the top-level dagster.yaml
+# (for the demo and the UI; tests make their own temporary instances).
+DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 INSTANCE := $(DAGSTER_HOME)/dagster.yaml
+demo ui: export DAGSTER_HOME := $(DAGSTER_HOME)
 
 .PHONY: demo test bench ui mirror
 
