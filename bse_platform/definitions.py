@@ -20,7 +20,7 @@ from bse_platform.defs.corporate_actions import corporate_actions
 from bse_platform.defs.features import feature_families
 from bse_platform.defs.ingestion import clean_bhavcopy, raw_bhavcopy
 from bse_platform.defs.io_managers import ParquetIOManager, RawFileIOManager
-from bse_platform.defs.jobs import build_features_job, ingest_bhavcopy_job
+from bse_platform.defs.jobs import build_features_job, daily_trade_date_job, ingest_bhavcopy_job
 from bse_platform.defs.resources import BseSourceResource, StorageResource
 from bse_platform.defs.sensors import recompute_features_after_late_corporate_actions
 
@@ -65,7 +65,7 @@ def build_resources(storage: StorageResource, bse: BseSourceResource) -> dict[st
 def build_definitions(storage: StorageResource, bse: BseSourceResource) -> Definitions:
     return Definitions(
         assets=[raw_bhavcopy, clean_bhavcopy, corporate_actions, feature_families],
-        jobs=[ingest_bhavcopy_job, build_features_job],
+        jobs=[ingest_bhavcopy_job, build_features_job, daily_trade_date_job],
         sensors=[recompute_features_after_late_corporate_actions],
         resources=build_resources(storage, bse),
     )

@@ -17,3 +17,9 @@ build_features_job = define_asset_job(
     selection=AssetSelection.assets(corporate_actions, feature_families),
     description="Corporate actions and every feature family for a trade date or a range (one computation per range)",
 )
+
+daily_trade_date_job = define_asset_job(
+    "daily_trade_date",
+    selection=AssetSelection.assets(raw_bhavcopy, clean_bhavcopy, corporate_actions, feature_families),
+    description="One trade date from BSE's file through every feature family: what the sensor and the schedule run",
+)
