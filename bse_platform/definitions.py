@@ -8,6 +8,8 @@ Settings (all optional; see README "Settings"):
   BSE_BASE_URL         bhavcopy folder URL (default BSE's own); point it at a mirror for offline work
   BSE_MIN_ROWS         fewer data rows than this fail the raw check (default 1000)
   BSE_REQUEST_INTERVAL_SECONDS  least time between two downloads (default 1)
+  REDIS_URL            the online store's Redis (read as EnvVar); unset: an embedded Redis
+  BSE_EMBEDDED_REDIS_PATH  data file of that embedded Redis (default .dagster_home/online_redis.db)
   BSE_EXTRA_SESSIONS, BSE_PARTITIONS_START   see defs/partitions.py
 """
 
@@ -19,8 +21,10 @@ from bse_platform.bse.products import DEFAULT_BASE_URL
 from bse_platform.defs.corporate_actions import corporate_actions
 from bse_platform.defs.features import feature_families
 from bse_platform.defs.ingestion import clean_bhavcopy, raw_bhavcopy
+from bse_platform.defs.online import RedisResource, online_features
 from bse_platform.defs.io_managers import ParquetIOManager, RawFileIOManager
 from bse_platform.defs.jobs import build_features_job, daily_trade_date_job, ingest_bhavcopy_job
+from bse_platform.defs.publication import bse_publication_sensor, daily_schedule
 from bse_platform.defs.resources import BseSourceResource, StorageResource
 from bse_platform.defs.sensors import recompute_features_after_late_corporate_actions
 
@@ -52,22 +56,29 @@ def bse_source_from_env() -> BseSourceResource:
     )
 
 
-def build_resources(storage: StorageResource, bse: BseSourceResource) -> dict[str, object]:
-    """Every resource the assets need, from the two that vary by deployment."""
+def online_from_env() -> RedisResource:
+    """REDIS_URL may hold a password: read through EnvVar. Without it, an embedded Redis."""
+    return RedisResource(url=_env_secret("REDIS_URL"), embedded_path=os.getenv("BSE_EMBEDDED_REDIS_PATH", RedisResource().embedded_path))
+
+
+def build_resources(storage: StorageResource, bse: BseSourceResource, online: RedisResource | None = None) -> dict[str, object]:
+    """Every resource the assets need, from the ones that vary by deployment."""
     return {
         "bse": bse,
+        "online": online or online_from_env(),
         "storage": storage,
         "raw_file_io_manager": RawFileIOManager(storage=storage),
         "parquet_io_manager": ParquetIOManager(storage=storage),
     }
 
 
-def build_definitions(storage: StorageResource, bse: BseSourceResource) -> Definitions:
+def build_definitions(storage: StorageResource, bse: BseSourceResource, online: RedisResource | None = None) -> Definitions:
     return Definitions(
-        assets=[raw_bhavcopy, clean_bhavcopy, corporate_actions, feature_families],
+        assets=[raw_bhavcopy, clean_bhavcopy, corporate_actions, feature_families, online_features],
         jobs=[ingest_bhavcopy_job, build_features_job, daily_trade_date_job],
-        sensors=[recompute_features_after_late_corporate_actions],
-        resources=build_resources(storage, bse),
+        sensors=[recompute_features_after_late_corporate_actions, bse_publication_sensor],
+        schedules=[daily_schedule],
+        resources=build_resources(storage, bse, online),
     )
 
 

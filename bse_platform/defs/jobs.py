@@ -5,6 +5,7 @@ from dagster import AssetSelection, define_asset_job
 from bse_platform.defs.corporate_actions import corporate_actions
 from bse_platform.defs.features import feature_families
 from bse_platform.defs.ingestion import clean_bhavcopy, raw_bhavcopy
+from bse_platform.defs.online import online_features
 
 ingest_bhavcopy_job = define_asset_job(
     "ingest_bhavcopy",
@@ -20,6 +21,6 @@ build_features_job = define_asset_job(
 
 daily_trade_date_job = define_asset_job(
     "daily_trade_date",
-    selection=AssetSelection.assets(raw_bhavcopy, clean_bhavcopy, corporate_actions, feature_families),
-    description="One trade date from BSE's file through every feature family: what the sensor and the schedule run",
+    selection=AssetSelection.assets(raw_bhavcopy, clean_bhavcopy, corporate_actions, feature_families, online_features),
+    description="One trade date from BSE's file to the online store: what the sensor and the schedule run",
 )

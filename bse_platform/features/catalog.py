@@ -1,5 +1,7 @@
 """The feature catalog: every family and every column, defined once (name, formula, window, unit)."""
 
+import hashlib
+
 from bse_platform.features import lags, momentum, moving_averages, returns, volatility, volume
 from bse_platform.features.family import FeatureFamily, FeatureSpec
 
@@ -24,3 +26,14 @@ def describe(spec: FeatureSpec) -> str:
     window = f"reads {days}" if not spec.exponential else f"exponential, warm-up {days}"
     reference = f"; equals {spec.reference}" if spec.reference else ""
     return f"{spec.formula}; {window}; unit: {spec.unit}{reference}"
+
+
+def feature_names() -> list[str]:
+    """Every feature column, families in catalog order: the order of an online vector."""
+    return list(FEATURES)
+
+
+def definitions_version() -> str:
+    """A short hash of every feature's definition: readers can tell vectors of other definitions apart."""
+    text = "\n".join(f"{name}: {describe(spec)}" for name, spec in FEATURES.items())
+    return hashlib.sha256(text.encode()).hexdigest()[:12]

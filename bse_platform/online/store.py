@@ -58,7 +58,8 @@ return {1, current or ''}
 
 # Read securities (codes, symbols or ISINs) from the live snapshot, pointer included, in one step.
 # KEYS[1]: pointer. ARGV: snapshot key prefix, then the identifiers. Returns false on an empty store,
-# else {snapshot id, resolved codes ('' if unknown), packed vectors (nil if unknown)}.
+# else {snapshot id, resolved codes joined by spaces, the found vectors concatenated, 1-based
+# positions of the unknown identifiers}: a few large replies parse much faster than many small ones.
 _READ_SCRIPT = """
 local id = redis.call('GET', KEYS[1])
 if not id then return false end
@@ -72,12 +73,14 @@ for i = 2, #ARGV do
     codes[i - 1] = redis.call('HGET', base .. ':aliases', wanted) or ''
   end
 end
-local vectors = {}
+local vectors, unknown = {}, {}
 for first = 1, #codes, 1000 do
   local chunk = redis.call('HMGET', base .. ':vectors', unpack(codes, first, math.min(first + 999, #codes)))
-  for _, vector in ipairs(chunk) do vectors[#vectors + 1] = vector end
+  for offset, vector in ipairs(chunk) do
+    if vector then vectors[#vectors + 1] = vector else unknown[#unknown + 1] = first + offset - 1 end
+  end
 end
-return {id, codes, vectors}
+return {id, table.concat(codes, ' '), table.concat(vectors), unknown}
 """
 
 
@@ -365,20 +368,19 @@ class OnlineClient:
         )
         if reply is None:
             raise EmptyOnlineStoreError(f"the online store {self.keys.namespace!r} has no snapshot yet")
-        snapshot_id, codes, packed = reply
+        snapshot_id, codes, packed, unknown = reply
         meta = self._meta(snapshot_id.decode())
-        unknown = [security for security, vector in zip(securities, packed) if vector is None]
         if unknown:
-            raise UnknownSecurityError(unknown, meta.trade_date)
+            raise UnknownSecurityError([securities[position - 1] for position in unknown], meta.trade_date)
 
-        matrix = np.frombuffer(b"".join(packed), dtype=VECTOR_DTYPE).reshape(len(packed), len(meta.feature_names))
+        matrix = np.frombuffer(packed, dtype=VECTOR_DTYPE).reshape(len(securities), len(meta.feature_names))
         names = meta.feature_names
         if features is not None:
             names = tuple(features)
             matrix = matrix[:, meta.positions_of(names)]
         return [
-            FeatureVector(int(code), meta.trade_date, meta.available_at, {n: None if v != v else v for n, v in zip(names, row)})
-            for code, row in zip(codes, matrix.tolist())
+            FeatureVector(int(code), meta.trade_date, meta.available_at, dict(zip(names, row)))
+            for code, row in zip(codes.split(b" "), _with_nulls(matrix))
         ]
 
     def snapshot(self) -> SnapshotMeta:
@@ -409,6 +411,13 @@ class OnlineClient:
             del self._snapshots[next(iter(self._snapshots))]
         self._snapshots[snapshot_id] = meta
         return meta
+
+
+def _with_nulls(matrix: np.ndarray) -> list[list[float | None]]:
+    """Rows as Python lists with None for NaN, vectorized rather than tested value by value."""
+    values = matrix.astype(object)
+    values[np.isnan(matrix)] = None
+    return values.tolist()
 
 
 def _identifier(security: int | str) -> str:

@@ -25,7 +25,10 @@ def test_dagster_validates_the_code_location():
 def test_assets_checks_and_job_are_defined():
     graph = defs.resolve_asset_graph()
     families = set(FAMILIES)
-    assert {key.to_user_string() for key in graph.get_all_asset_keys()} == {"raw_bhavcopy", "clean_bhavcopy", "corporate_actions"} | families
+    assert {key.to_user_string() for key in graph.get_all_asset_keys()} == {
+        "raw_bhavcopy", "clean_bhavcopy", "corporate_actions", "online_features"
+    } | families  # fmt: skip
+    assert graph.get(AssetKey("online_features")).parent_keys == {AssetKey("clean_bhavcopy")} | {AssetKey(f) for f in families}
     assert graph.get(AssetKey("clean_bhavcopy")).parent_keys == {AssetKey("raw_bhavcopy")}
     for family in families:
         assert graph.get(AssetKey(family)).parent_keys == {AssetKey("clean_bhavcopy"), AssetKey("corporate_actions")}

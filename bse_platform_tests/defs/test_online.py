@@ -1,0 +1,70 @@
+"""The daily job through a real Dagster instance leaves the trade date online, readable by the client."""
+
+import uuid
+
+import pytest
+
+from bse_platform.definitions import build_definitions
+from bse_platform.defs.online import RedisResource
+from bse_platform.defs.resources import BseSourceResource, StorageResource
+from bse_platform.features.catalog import definitions_version, feature_names
+from bse_platform.online import UnknownSecurityError
+from bse_platform_tests.conftest import RECENT_SESSIONS
+from bse_platform_tests.online import connect_test_redis
+
+QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+
+
+@pytest.fixture
+def online(tmp_path):
+    """A real Redis (REDIS_URL, the local server, or embedded) under a namespace of this test's own."""
+    redis_under_test = connect_test_redis()
+    url = redis_under_test.client.connection_pool.connection_kwargs
+    resource = (
+        RedisResource(url=f"redis://{url['host']}:{url['port']}/{url.get('db', 0)}", namespace=f"test-{uuid.uuid4().hex}")
+        if "host" in url
+        else RedisResource(embedded_path=str(tmp_path / "redis.db"), namespace=f"test-{uuid.uuid4().hex}")
+    )
+    yield resource
+    store = resource.store()
+    keys = list(store.redis.scan_iter(match=f"{resource.namespace}:*"))
+    if keys:
+        store.redis.delete(*keys)
+
+
+def daily_job(mirror, tmp_path, online):
+    bse = BseSourceResource(
+        base_url=mirror.base_url, corporate_actions_url=mirror.corporate_actions_url, min_rows=10, min_interval_seconds=0
+    )
+    return build_definitions(StorageResource(base_uri=str(tmp_path / "data")), bse, online).resolve_job_def("daily_trade_date")
+
+
+def test_the_daily_job_leaves_the_trade_date_online(mirror, tmp_path, instance, online):
+    job = daily_job(mirror, tmp_path, online)
+    day = RECENT_SESSIONS[-1]
+    for earlier in RECENT_SESSIONS[-4:-1]:  # a little history for the lookback
+        assert job.execute_in_process(partition_key=earlier.isoformat(), instance=instance, run_config=QUIET).success
+    assert job.execute_in_process(partition_key=day.isoformat(), instance=instance, run_config=QUIET).success
+
+    client = online.store().client()
+    quotes = mirror.site.market.day(day)
+    equity = quotes[quotes["instrument_class"] == "equity"].iloc[0]
+    vector = client.get(int(equity["security_code"]))
+    assert vector.trade_date == day
+    assert list(vector.values) == feature_names()
+    assert vector.values["ret_1d"] == pytest.approx(equity["close"] / equity["prev_close"] - 1)
+    assert client.get(equity["symbol"]).security_code == int(equity["security_code"])
+    assert client.snapshot().definitions_version == definitions_version()
+    with pytest.raises(UnknownSecurityError):
+        client.get(999999)
+
+
+def test_an_older_partition_does_not_replace_the_live_snapshot(mirror, tmp_path, instance, online):
+    job = daily_job(mirror, tmp_path, online)
+    newer, older = RECENT_SESSIONS[-1], RECENT_SESSIONS[-2]
+    assert job.execute_in_process(partition_key=newer.isoformat(), instance=instance, run_config=QUIET).success
+    result = job.execute_in_process(partition_key=older.isoformat(), instance=instance, run_config=QUIET)
+    assert result.success
+    (online_event,) = [e for e in result.get_asset_materialization_events() if e.asset_key.path[-1] == "online_features"]
+    assert online_event.materialization.metadata["published"].value is False
+    assert online.store().client().snapshot().trade_date == newer
