@@ -91,6 +91,27 @@ class BseClient:
         content = self._checked(self._get(url), url, f"bhavcopy for {trade_date}")
         return PublishedFile(url, PurePosixPath(urlsplit(url).path).name, content)
 
+    def is_published(self, trade_date, *, prefix_bytes: int = 4096) -> bool:
+        """Whether BSE serves ``trade_date``'s bhavcopy yet, without downloading it.
+
+        A streamed GET that reads only the first ``prefix_bytes`` (BSE does not answer HEAD reliably):
+        True for a 200 that is not an HTML page; False for 404, an HTML page with 200, or an empty
+        body; ``AccessDeniedError`` for 403 and ``SourceUnavailableError`` when 5xx or connection
+        errors outlast the retries (the same outcomes as ``fetch``).
+        """
+        url = self.url_for(trade_date)
+        with self._get(url, stream=True) as response:
+            if response.status_code != 200:
+                try:
+                    self._checked(response, url, f"bhavcopy for {trade_date}")  # raises for every non-200
+                except NotPublishedError:
+                    return False
+            try:
+                prefix = next(response.iter_content(chunk_size=prefix_bytes), b"")
+            except requests.RequestException as error:
+                raise SourceUnavailableError(f"BSE broke off the answer: {error}", url) from error
+            return bool(prefix) and not looks_like_html(prefix)
+
     def corporate_actions_url_for(self, from_date, to_date) -> str:
         return self.corporate_actions_url.format(from_date=from_date, to_date=to_date)
 
@@ -125,10 +146,10 @@ class BseClient:
     def close(self) -> None:
         self._session.close()
 
-    def _get(self, url: str) -> requests.Response:
+    def _get(self, url: str, *, stream: bool = False) -> requests.Response:
         self._wait_turn()
         try:
-            return self._session.get(url, timeout=self.timeout_seconds)
+            return self._session.get(url, timeout=self.timeout_seconds, stream=stream)
         except requests.RequestException as error:
             raise SourceUnavailableError(f"BSE could not be reached: {error}", url) from error
 

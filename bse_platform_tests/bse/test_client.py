@@ -204,3 +204,87 @@ def test_corporate_actions_share_the_throttle_with_bhavcopies(mirror):
     client.fetch_corporate_actions(FIRST, LAST)
     client.fetch(RECENT_SESSIONS[1])
     assert time.monotonic() - started >= 0.6  # two waits between three requests
+
+
+# ---------------------------------------------------------------------------------------------
+# is_published: the publication sensor's cheap question
+
+
+def test_is_published_for_a_served_file(mirror):
+    assert client_for(mirror).is_published(DAY) is True
+    assert client_for(mirror).is_published(ERA_SESSIONS[0]) is True  # a zipped legacy product too
+
+
+def test_is_published_is_false_for_the_html_page_of_an_unpublished_day(mirror):
+    mirror.site.published_through = DAY - dt.timedelta(days=1)
+    assert client_for(mirror).is_published(DAY) is False
+    assert client_for(mirror).is_published(dt.date(2025, 8, 27)) is False  # a holiday: no file, HTML with 200
+
+
+def test_is_published_is_false_for_404_and_for_an_empty_200(mirror):
+    mirror.site.set_fault(mirror.site.file_name(DAY), 404)
+    assert client_for(mirror).is_published(DAY) is False
+    mirror.site.set_fault(mirror.site.file_name(DAY), 200, body=b"", content_type="text/csv")
+    assert client_for(mirror).is_published(DAY) is False
+
+
+def test_is_published_403_is_access_denied(mirror):
+    bare = {k: v for k, v in DEFAULT_HEADERS.items() if k not in ("Referer", "Accept-Language")}
+    with pytest.raises(AccessDeniedError, match="Accept-Language"):
+        client_for(mirror, headers=bare).is_published(DAY)
+
+
+def test_is_published_retries_5xx_then_reports_unavailable(mirror):
+    mirror.site.set_fault(mirror.site.file_name(DAY), 503, times=2)
+    assert client_for(mirror, retries=2).is_published(DAY) is True
+    mirror.site.set_fault(mirror.site.file_name(DAY), 503, times=3)
+    with pytest.raises(SourceUnavailableError, match="503"):
+        client_for(mirror, retries=2).is_published(DAY)
+
+
+def test_is_published_on_an_unreachable_server_is_unavailable():
+    client = BseClient("http://127.0.0.1:9/download/BhavCopy/Equity/", retries=0, min_interval_seconds=0, timeout_seconds=2)
+    with pytest.raises(SourceUnavailableError, match="could not be reached"):
+        client.is_published(DAY)
+
+
+def test_is_published_reads_only_a_prefix_of_the_file():
+    """A 20 MB file: the answer comes after reading a few KB, not the whole body."""
+    import http.server
+    import threading
+
+    sent = []
+
+    class Big(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self):
+            size = 20 * 1024 * 1024
+            self.send_response(200)
+            self.send_header("Content-Type", "text/csv")
+            self.send_header("Content-Length", str(size))
+            self.end_headers()
+            chunk = b"TradDt,BizDt,Sgmt\n" * 4096
+            try:
+                for _ in range(0, size, len(chunk)):
+                    self.wfile.write(chunk)
+                    sent.append(len(chunk))
+            except OSError:
+                pass  # the client hung up after its prefix
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Big)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        client = BseClient(f"http://127.0.0.1:{server.server_address[1]}/download/BhavCopy/Equity/",
+                           retries=0, min_interval_seconds=0, timeout_seconds=5)  # fmt: skip
+        assert client.is_published(DAY) is True
+        client.close()
+        time.sleep(0.2)
+        assert sum(sent) < 10 * 1024 * 1024  # the server could not push the whole 20 MB
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -1,10 +1,16 @@
 """The daily job through a real Dagster instance leaves the trade date online, readable by the client."""
 
+import datetime as dt
 import uuid
+from zoneinfo import ZoneInfo
 
 import pytest
+from dagster import build_sensor_context
 
-from bse_platform.definitions import build_definitions
+from bse_platform.calendar import BSE_TIMEZONE
+from bse_platform.definitions import build_definitions, defs
+from bse_platform.defs import publication
+from bse_platform.defs.publication import bse_publication_sensor
 from bse_platform.defs.online import RedisResource
 from bse_platform.defs.resources import BseSourceResource, StorageResource
 from bse_platform.features.catalog import definitions_version, feature_names
@@ -68,3 +74,23 @@ def test_an_older_partition_does_not_replace_the_live_snapshot(mirror, tmp_path,
     (online_event,) = [e for e in result.get_asset_materialization_events() if e.asset_key.path[-1] == "online_features"]
     assert online_event.materialization.metadata["published"].value is False
     assert online.store().client().snapshot().trade_date == newer
+
+
+def test_the_sensors_run_request_ends_with_the_new_trade_date_online(mirror, tmp_path, instance, online, monkeypatch):
+    """End to end: BSE publishes at 8 PM, the sensor requests the run, the run leaves it in Redis."""
+    previous, day = RECENT_SESSIONS[-2], RECENT_SESSIONS[-1]
+    mirror.site.published_through = previous
+    monkeypatch.setattr(publication, "_now", lambda: dt.datetime.combine(day, dt.time(20, 10), tzinfo=ZoneInfo(BSE_TIMEZONE)))
+    bse = BseSourceResource(base_url=mirror.base_url, min_interval_seconds=0, retries=0)
+    repository = defs.get_repository_def()
+
+    def tick():
+        context = build_sensor_context(instance=instance, cursor=previous.isoformat(), resources={"bse": bse}, repository_def=repository)
+        return bse_publication_sensor.evaluate_tick(context).run_requests
+
+    assert tick() == []  # not published yet
+    mirror.site.published_through = day
+    (request,) = tick()
+    job = daily_job(mirror, tmp_path, online)
+    assert job.execute_in_process(partition_key=request.partition_key, instance=instance, run_config=QUIET).success
+    assert online.store().client().snapshot().trade_date == day
