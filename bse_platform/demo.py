@@ -2,8 +2,10 @@
 
 Starts the BSE mirror on loopback (a synthetic market in BSE's formats, at BSE's URL paths), runs
 the ``ingest_bhavcopy`` job for each of the last N trade dates, then ``build_features`` once over the
-whole range, through the Dagster instance at ``DAGSTER_HOME`` (so the UI shows the runs,
-materializations and checks), and prints what it made.
+whole range, then the ``daily_trade_date`` job for the last date (through to the online store in
+Redis: REDIS_URL's, or an embedded one), through the Dagster instance at ``DAGSTER_HOME`` (so the UI
+shows the runs, materializations and checks), and prints what it made, ending with feature vectors
+read back through the online client.
 Storage follows ``BSE_STORAGE_URI`` (default ./data), as in the UI.
 """
 
@@ -17,7 +19,7 @@ import pandas as pd
 from dagster import DagsterInstance
 
 from bse_platform.calendar import BSE_TIMEZONE
-from bse_platform.definitions import build_definitions, storage_from_env
+from bse_platform.definitions import build_definitions, online_from_env, storage_from_env
 from bse_platform.defs.ingestion import CLEAN_CHECK, RAW_CHECK
 from bse_platform.defs.partitions import TRADE_DATE_PARTITIONS, partition_trade_date
 from bse_platform.defs.resources import BseSourceResource
@@ -47,6 +49,7 @@ def main() -> None:
           f"({trade_dates[0]} .. {trade_dates[-1]}), seed {args.seed} ...")  # fmt: skip
     site = MirrorSite(generate_market(args.securities, trade_dates, seed=args.seed))
     storage = storage_from_env()
+    online = online_from_env()
     instance = DagsterInstance.get()
 
     with serve_mirror(site) as mirror:
@@ -54,7 +57,7 @@ def main() -> None:
         bse = BseSourceResource(
             base_url=mirror.base_url, corporate_actions_url=mirror.corporate_actions_url, min_rows=100, min_interval_seconds=0
         )
-        definitions = build_definitions(storage, bse)
+        definitions = build_definitions(storage, bse, online)
         job = definitions.resolve_job_def("ingest_bhavcopy")
         print(f"{'trade date':<11} {'published file':<42} {'format':<16} {'rows':>5} {'checks':<13} {'s':>5}")
         failed = []
@@ -85,6 +88,12 @@ def main() -> None:
               f"{len(features.get_asset_materialization_events())} partitions materialized, "
               f"{sum(e.passed for e in checks)} of {len(checks)} check evaluations passed")  # fmt: skip
 
+        print(f"\nRunning the daily job for {ingested[-1]} (download to online store) ...")
+        daily = definitions.resolve_job_def("daily_trade_date").execute_in_process(
+            partition_key=ingested[-1].isoformat(), instance=instance, run_config=QUIET_LOGS, raise_on_error=False
+        )
+        print(f"  {'done' if daily.success else 'FAILED'}: {online.store().client().snapshot().rows:,} vectors online")
+
     store = storage.store()
     clean = store.read_partitions("clean_bhavcopy", [d for d in trade_dates if d not in failed])
     print(f"\n{len(trade_dates) - len(failed)} of {len(trade_dates)} trade dates ingested in {elapsed:.1f} s "
@@ -106,9 +115,17 @@ def main() -> None:
     with pd.option_context("display.width", 160, "display.max_columns", 20, "display.float_format", "{:.4f}".format):
         print(f"\nFeatures of {last} (split-adjusted; long windows stay null until 200+ days exist):\n"
               f"{features_of_last[shown].dropna(subset=['rsi_14']).head(8).to_string(index=False)}")  # fmt: skip
-    print("\nSee it in the Dagster UI: make ui  (then open http://127.0.0.1:3000, groups 'ingestion', 'corporate_actions', 'features')")
-    if failed or not features.success:
-        raise SystemExit(f"{len(failed)} trade date(s) failed to ingest ({', '.join(map(str, failed))}); features ok: {features.success}")
+    client = online.store().client()
+    codes = features_of_last["security_code"].head(3).tolist()
+    print(f"\nOnline vectors read back through the client ({online.url and 'REDIS_URL' or 'embedded Redis'}):")
+    for vector in client.get_many(codes, features=["ret_1d", "sma_20", "rsi_14", "vol_20", "volume_ratio_20"]):
+        shown_values = ", ".join(f"{k}={v:.4f}" if v is not None else f"{k}=null" for k, v in vector.values.items())
+        print(f"  {vector.security_code} @ {vector.trade_date} (known from {vector.available_at}): {shown_values}")
+    print(f"  one full vector has {len(client.get(codes[0]).values)} features")
+    print("\nSee it in the Dagster UI: make ui  (then open http://127.0.0.1:3000, groups 'ingestion', 'corporate_actions', 'features', 'online')")
+    if failed or not features.success or not daily.success:
+        raise SystemExit(f"{len(failed)} trade date(s) failed to ingest ({', '.join(map(str, failed))}); "
+                         f"features ok: {features.success}; daily job ok: {daily.success}")  # fmt: skip
 
 
 def _materialization_metadata(result, asset_name: str) -> dict[str, object]:
