@@ -39,6 +39,8 @@ class TradingCalendar:
     extra_sessions: frozenset[dt.date] = field(default_factory=lambda: frozenset(MUHURAT_SESSIONS))
     # XBOM's default start moves with today (20 years back); a fixed one keeps old partitions valid.
     start: dt.date = dt.date(2000, 1, 1)
+    # Only weekday sessions: the ones Dagster's trade-date partitions can hold (defs/partitions.py).
+    weekdays_only: bool = False
 
     @cached_property
     def _xbom(self) -> exchange_calendars.ExchangeCalendar:
@@ -61,7 +63,7 @@ class TradingCalendar:
             beyond = pd.bdate_range(max(start, self.horizon + dt.timedelta(days=1)), end)
             days.update(d.date() for d in beyond)
         days.update(d for d in self.extra_sessions if start <= d <= end)
-        return sorted(days)
+        return sorted(d for d in days if not (self.weekdays_only and d.weekday() >= 5))
 
     def non_sessions(self, start: dt.date, end: dt.date) -> list[dt.date]:
         """Calendar days in [start, end] that are not trade dates (weekends, holidays)."""

@@ -146,3 +146,12 @@ def test_no_warning_within_the_horizon(calendar, fresh_horizon_warning, caplog):
         calendar.sessions(calendar.horizon - dt.timedelta(days=30), calendar.horizon)
         calendar.is_session(calendar.horizon)
     assert caplog.text == ""
+
+
+def test_weekdays_only_keeps_the_sessions_partitions_can_hold():
+    """Dagster partitions cannot include weekend sessions; this calendar is the one they use."""
+    full, weekdays = TradingCalendar(), TradingCalendar(weekdays_only=True)
+    days = (dt.date(2025, 1, 27), dt.date(2025, 2, 7))
+    assert dt.date(2025, 2, 1) in full.sessions(*days)  # Budget-day Saturday session
+    assert dt.date(2025, 2, 1) not in weekdays.sessions(*days)
+    assert set(full.sessions(*days)) - set(weekdays.sessions(*days)) == {dt.date(2025, 2, 1)}

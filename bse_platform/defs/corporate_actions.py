@@ -71,7 +71,8 @@ def _digest(actions: pd.DataFrame) -> str:
 
 
 def _day_after_previous_session(day: dt.date) -> dt.date:
-    """Ex-dates on the non-session days before ``day`` take effect on ``day``."""
+    """Ex-dates on the days since the previous partition take effect on ``day`` (weekend sessions
+    are no partitions, so their actions land on the next weekday session)."""
     earlier = TRADING_CALENDAR.sessions(day - dt.timedelta(days=14), day - dt.timedelta(days=1))
     return (earlier[-1] if earlier else day - dt.timedelta(days=1)) + dt.timedelta(days=1)
 

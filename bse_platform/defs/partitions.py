@@ -26,7 +26,7 @@ MAX_TRADE_DATES_PER_RUN = 250
 
 def trading_calendar_from_env(start: dt.date) -> TradingCalendar:
     extra = {dt.date.fromisoformat(d.strip()) for d in os.getenv("BSE_EXTRA_SESSIONS", "").split(",") if d.strip()}
-    return TradingCalendar(extra_sessions=frozenset(MUHURAT_SESSIONS) | extra, start=start)
+    return TradingCalendar(extra_sessions=frozenset(MUHURAT_SESSIONS) | extra, start=start, weekdays_only=True)
 
 
 def trade_date_partitions(calendar: TradingCalendar, start: dt.date) -> DailyPartitionsDefinition:
@@ -34,7 +34,7 @@ def trade_date_partitions(calendar: TradingCalendar, start: dt.date) -> DailyPar
     (``end_offset=1``) so the evening's publication has a partition to land in."""
     calendar.warn_if_past_horizon(dt.date.today() + dt.timedelta(days=1))
     last_listed = calendar.horizon.replace(year=calendar.horizon.year + _YEARS_LISTED_PAST_HORIZON)
-    weekday_holidays = [d for d in calendar.non_sessions(start, last_listed) if d.weekday() < 5]
+    weekday_holidays = [d for d in calendar.non_sessions(start, last_listed) if d.weekday() < 5]  # weekends: cron
     return DailyPartitionsDefinition(
         start_date=start.isoformat(),
         timezone=BSE_TIMEZONE,

@@ -15,7 +15,6 @@ did not fail (the sensor's, usually); a run whose file is still missing fails wi
 
 import datetime as dt
 import os
-
 from zoneinfo import ZoneInfo
 
 from dagster import (
@@ -33,7 +32,6 @@ from dagster import (
 from dagster._core.storage.tags import PARTITION_NAME_TAG
 
 from bse_platform.calendar import BSE_TIMEZONE
-
 from bse_platform.defs.jobs import daily_trade_date_job
 from bse_platform.defs.partitions import TRADING_CALENDAR
 from bse_platform.defs.resources import BseSourceResource
@@ -46,18 +44,6 @@ MAX_CATCH_UP = int(os.getenv("BSE_SENSOR_MAX_CATCH_UP", str(DEFAULT_MAX_CATCH_UP
 FALLBACK_HOUR, FALLBACK_MINUTE = 22, 30
 
 
-class _PartitionedSessions:
-    """The trading calendar's sessions that are partitions: weekend sessions have none (partitions.py)."""
-
-    def __init__(self, calendar=TRADING_CALENDAR):
-        self._calendar = calendar
-        self.start = calendar.start
-
-    def sessions(self, start: dt.date, end: dt.date) -> list[dt.date]:
-        return [day for day in self._calendar.sessions(start, end) if day.weekday() < 5]
-
-
-_SESSIONS = _PartitionedSessions()
 # A trade date whose earlier run ended like this gets the fallback run.
 _RETRYABLE = frozenset({DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED})
 
@@ -87,7 +73,7 @@ def bse_publication_sensor(context: SensorEvaluationContext, bse: BseSourceResou
         plan = plan_tick(
             _now(),
             cursor,
-            _SESSIONS,
+            TRADING_CALENDAR,
             client.is_published,
             publication_time=PUBLICATION_TIME,
             max_catch_up=MAX_CATCH_UP,
@@ -118,7 +104,7 @@ def daily_schedule(context: ScheduleEvaluationContext):
     # tick on a holiday or a Saturday requests the NEXT session's partition, whose run key then
     # blocks that session's own tick.
     trade_date = context.scheduled_execution_time.astimezone(ZoneInfo(BSE_TIMEZONE)).date()
-    if not _SESSIONS.sessions(trade_date, trade_date):
+    if not TRADING_CALENDAR.sessions(trade_date, trade_date):
         return SkipReason(f"{trade_date.isoformat()} is not a trading day (weekend or BSE holiday)")
     partition_key = trade_date.isoformat()
     existing = context.instance.get_run_records(
