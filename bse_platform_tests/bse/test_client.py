@@ -61,10 +61,11 @@ def test_404_is_not_published(mirror):
         client_for(mirror).fetch(DAY)
 
 
-def test_403_names_the_headers_bse_wants(mirror):
+@pytest.mark.parametrize("method", ["fetch", "is_published"])
+def test_403_names_the_headers_bse_wants(mirror, method):
     bare = {k: v for k, v in DEFAULT_HEADERS.items() if k not in ("Referer", "Accept-Language")}
     with pytest.raises(AccessDeniedError, match="Accept-Language"):
-        client_for(mirror, headers=bare).fetch(DAY)
+        getattr(client_for(mirror, headers=bare), method)(DAY)
 
 
 def test_5xx_is_retried_with_backoff_then_succeeds(mirror):
@@ -226,12 +227,6 @@ def test_is_published_is_false_for_404_and_for_an_empty_200(mirror):
     assert client_for(mirror).is_published(DAY) is False
     mirror.site.set_fault(mirror.site.file_name(DAY), 200, body=b"", content_type="text/csv")
     assert client_for(mirror).is_published(DAY) is False
-
-
-def test_is_published_403_is_access_denied(mirror):
-    bare = {k: v for k, v in DEFAULT_HEADERS.items() if k not in ("Referer", "Accept-Language")}
-    with pytest.raises(AccessDeniedError, match="Accept-Language"):
-        client_for(mirror, headers=bare).is_published(DAY)
 
 
 def test_is_published_retries_5xx_then_reports_unavailable(mirror):
