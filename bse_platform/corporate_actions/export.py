@@ -22,7 +22,6 @@ import pandas as pd
 from bse_platform.bse.parser import looks_like_html
 from bse_platform.corporate_actions.purpose import parse_purpose
 
-EXPORT_COLUMNS = ("security_code", "security_name", "ex_date", "purpose")
 FACTOR_COLUMNS = ("security_code", "ex_date", "kind", "price_factor", "volume_factor", "purpose", "detail")
 
 # Normalised header name (lower case, letters and digits only) -> export column.

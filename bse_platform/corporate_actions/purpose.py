@@ -56,10 +56,6 @@ class Action:
         if self.kind not in KINDS:
             raise ValueError(f"unknown corporate-action kind {self.kind!r}; expected one of {KINDS}")
 
-    @property
-    def adjusts_prices(self) -> bool:
-        return self.kind in ADJUSTING_KINDS
-
 
 # ---------------------------------------------------------------------------------------------
 # Masking: same-length substitutions, so that spans found on the masked text slice the original.
