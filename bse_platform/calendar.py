@@ -11,6 +11,7 @@ import datetime as dt
 import logging
 from dataclasses import dataclass, field
 from functools import cache, cached_property
+from zoneinfo import ZoneInfo
 
 import exchange_calendars
 import pandas as pd
@@ -18,6 +19,13 @@ import pandas as pd
 log = logging.getLogger(__name__)
 
 BSE_TIMEZONE = "Asia/Kolkata"
+# When a session's bhavcopy is published, and so when its values count as known (IST).
+BSE_PUBLICATION_TIME = dt.time(20, 0)
+
+
+def ist_datetime(day: dt.date, time_of_day: dt.time) -> dt.datetime:
+    """``day`` at ``time_of_day`` in India Standard Time (tz-aware)."""
+    return dt.datetime.combine(day, time_of_day, tzinfo=ZoneInfo(BSE_TIMEZONE))
 
 # Diwali Muhurat-trading evenings: BSE publishes a bhavcopy, XBOM calls them holidays.
 MUHURAT_SESSIONS: tuple[dt.date, ...] = (

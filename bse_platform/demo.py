@@ -19,10 +19,10 @@ import pandas as pd
 from dagster import DagsterInstance
 
 from bse_platform.calendar import BSE_TIMEZONE
-from bse_platform.definitions import build_definitions, online_from_env, storage_from_env
+from bse_platform.definitions import build_definitions
 from bse_platform.defs.ingestion import CLEAN_CHECK, RAW_CHECK
 from bse_platform.defs.partitions import TRADE_DATE_PARTITIONS, partition_trade_date
-from bse_platform.defs.resources import BseSourceResource
+from bse_platform.defs.resources import BseSourceResource, RedisResource, StorageResource
 from bse_platform.mirror.generator import generate_market
 from bse_platform.mirror.server import MirrorSite, serve_mirror
 
@@ -48,15 +48,12 @@ def main() -> None:
     print(f"Generating a market of {args.securities} securities over {len(trade_dates)} trade dates "
           f"({trade_dates[0]} .. {trade_dates[-1]}), seed {args.seed} ...")  # fmt: skip
     site = MirrorSite(generate_market(args.securities, trade_dates, seed=args.seed))
-    storage = storage_from_env()
-    online = online_from_env()
+    storage, online = StorageResource(), RedisResource()
     instance = DagsterInstance.get()
 
     with serve_mirror(site) as mirror:
         print(f"BSE mirror serving at {mirror.base_url}\nDagster instance: {os.environ['DAGSTER_HOME']}\n")
-        bse = BseSourceResource(
-            base_url=mirror.base_url, corporate_actions_url=mirror.corporate_actions_url, min_rows=100, min_interval_seconds=0
-        )
+        bse = BseSourceResource(mirror_url=mirror.root_url, min_rows=100, min_interval_seconds=0)
         definitions = build_definitions(storage, bse, online)
         job = definitions.resolve_job_def("ingest_bhavcopy")
         print(f"{'trade date':<11} {'published file':<42} {'format':<16} {'rows':>5} {'checks':<13} {'s':>5}")

@@ -24,6 +24,16 @@ PARQUET_FILE = "data.parquet"
 _HIVE_DATE = ds.partitioning(pa.schema([(PARTITION_COLUMN, pa.date32())]), flavor="hive")
 
 
+class MissingPartitionsError(FileNotFoundError):
+    """A read needed partitions that are not stored."""
+
+    def __init__(self, dataset: str, trade_dates: list[dt.date]):
+        self.dataset = dataset
+        self.trade_dates = trade_dates
+        shown = ", ".join(d.isoformat() for d in trade_dates[:10]) + (" ..." if len(trade_dates) > 10 else "")
+        super().__init__(f"{dataset} has no stored partition for {len(trade_dates)} trade date(s): {shown}")
+
+
 def partition_dir(dataset: str, trade_date: dt.date) -> str:
     return f"{dataset}/{PARTITION_COLUMN}={trade_date.isoformat()}"
 
@@ -95,15 +105,17 @@ class ObjectStore:
     ) -> pd.DataFrame:
         """The partitions of ``trade_dates`` in one scan, ``trade_date`` (from the path) as the first column.
 
-        Every partition must be stored, except, with ``history_may_start_later``, the oldest ones
-        before the first stored date (a lookback reaching before the data begins); never a gap.
+        Every partition must be stored (else ``MissingPartitionsError`` names the missing dates),
+        except, with ``history_may_start_later``, the oldest ones before the first stored date (a
+        lookback reaching before the data begins); never a gap.
         """
-        paths = [self._path(f"{partition_dir(dataset, d)}/{PARQUET_FILE}") for d in sorted(trade_dates)]
+        days = sorted(trade_dates)
+        paths = [self._path(f"{partition_dir(dataset, d)}/{PARQUET_FILE}") for d in days]
         stored = [info.type == pafs.FileType.File for info in self._fs.get_file_info(paths)]
         first = stored.index(True) if history_may_start_later and any(stored) else 0
-        missing = [path for path, exists in zip(paths[first:], stored[first:]) if not exists]
+        missing = [day for day, exists in zip(days[first:], stored[first:]) if not exists]
         if missing:
-            raise FileNotFoundError(f"no stored partition at {', '.join(missing[:5])}")
+            raise MissingPartitionsError(dataset, missing)
         paths = paths[first:]
         table = ds.dataset(
             paths, filesystem=self._fs, format="parquet", partitioning=_HIVE_DATE, partition_base_dir=self._path(dataset)

@@ -12,7 +12,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -39,6 +39,12 @@ DEFAULT_CORPORATE_ACTIONS_URL = (
     "https://api.bseindia.com/BseIndiaAPI/api/CorpactCSVDownload/w?scripcode="
     "&Fdate={from_date:%Y%m%d}&TDate={to_date:%Y%m%d}&Purposecode=&strSearch=S&ddlindustrys=&ddlcategorys=E&segment=0"
 )
+
+
+def at_mirror(url: str, mirror_url: str) -> str:
+    """One of BSE's URLs at the same path and query on a mirror rooted at ``mirror_url``."""
+    mirror, real = urlsplit(mirror_url), urlsplit(url)
+    return urlunsplit((mirror.scheme, mirror.netloc, mirror.path.rstrip("/") + real.path, real.query, ""))
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from bse_platform.bse.errors import BrokenBhavcopyError, StaleBhavcopyError
 from bse_platform.bse.formats import BhavcopyFormat, detect_format
 from bse_platform.bse.instruments import classify_instruments
 from bse_platform.bse.products import date_from_file_name
-from bse_platform.clean_schema import CLEAN_COLUMNS, EQUITY_CLASSES, TEXT_COLUMNS, clean_bhavcopy_schema
+from bse_platform.clean_schema import CLEAN_DTYPES, EQUITY_CLASSES, TEXT_COLUMNS, clean_bhavcopy_schema
 from bse_platform.validation import ValidationReport, validate
 
 log = logging.getLogger(__name__)
@@ -275,7 +275,7 @@ def _to_clean(raw: RawBhavcopy, trade_date: dt.date) -> tuple[pd.DataFrame, tupl
     source_of = {clean: source for source, clean in raw.format.to_clean.items()}
     frame = pd.DataFrame(index=raw.table.index)
     frame["trade_date"] = pd.Timestamp(trade_date)
-    for column in CLEAN_COLUMNS:
+    for column in CLEAN_DTYPES:
         source = source_of.get(column)
         if column in TEXT_COLUMNS:
             text = raw.table[source] if source else pd.Series(None, index=frame.index, dtype=object)
@@ -288,7 +288,7 @@ def _to_clean(raw: RawBhavcopy, trade_date: dt.date) -> tuple[pd.DataFrame, tupl
     frame["prev_close"] = frame["prev_close"].mask(frame["prev_close"].eq(0))  # 0.00 = no previous close
     frame["instrument_class"] = classify_instruments(frame["group"], frame["instrument_type"], frame["isin"])
     frame["source_format"] = raw.format.name
-    frame = frame.astype({name: dtype for name, (dtype, _) in CLEAN_COLUMNS.items()})
+    frame = frame.astype(CLEAN_DTYPES)
     return _drop_exact_duplicates(frame, raw.file)
 
 

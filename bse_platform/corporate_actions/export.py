@@ -18,11 +18,36 @@ import re
 
 import numpy as np
 import pandas as pd
+import pandera.pandas as pa
+from pandera.typing import Series
 
 from bse_platform.bse.parser import looks_like_html
-from bse_platform.corporate_actions.purpose import parse_purpose
+from bse_platform.corporate_actions.purpose import KINDS, parse_purpose
 
 FACTOR_COLUMNS = ("security_code", "ex_date", "kind", "price_factor", "volume_factor", "purpose", "detail")
+
+
+class CorporateActionsBySession(pa.DataFrameModel):
+    """The actions taking effect in each session: the corporate_actions asset's table."""
+
+    trade_date: Series[pd.Timestamp] = pa.Field(description="the session the action takes effect in: its ex-date, or the first session after it")
+    security_code: Series[int] = pa.Field(gt=0, description="BSE scrip code")
+    ex_date: Series[pd.Timestamp] = pa.Field(description="ex-date as BSE states it")
+    kind: Series[pd.StringDtype] = pa.Field(isin=KINDS, description=f"one of {', '.join(KINDS)}")
+    price_factor: Series[float] = pa.Field(
+        gt=0, nullable=True, description="multiply prices before the ex-date by it (1: no price effect; null: unparsed)"
+    )
+    volume_factor: Series[float] = pa.Field(gt=0, nullable=True, description="multiply volumes before the ex-date by it")
+    purpose: Series[pd.StringDtype] = pa.Field(description="the purpose text as BSE wrote it")
+    detail: Series[pd.StringDtype] = pa.Field(description="the phrase of the purpose the action was read from")
+
+    class Config:
+        name = "corporate_actions"
+        strict = True
+        ordered = True
+
+
+CORPORATE_ACTIONS_SCHEMA = CorporateActionsBySession.to_schema()
 
 # Normalised header name (lower case, letters and digits only) -> export column.
 _HEADER_ALIASES = {
@@ -179,3 +204,12 @@ def corporate_action_factors(export: pd.DataFrame) -> pd.DataFrame:
         "purpose": object,
         "detail": object,
     })  # fmt: skip
+
+
+def actions_by_session(factors: pd.DataFrame, sessions: list[dt.date]) -> pd.DataFrame:
+    """``factors`` (from ``corporate_action_factors``) with the session each takes effect in: the
+    first of ``sessions`` on or after its ex-date (ex-dates after the last session go to the last)."""
+    days = pd.DatetimeIndex(pd.to_datetime(sessions))
+    positions = days.searchsorted(factors["ex_date"], side="left").clip(max=len(days) - 1)
+    table = factors.assign(trade_date=days[positions]).astype({name: "string" for name in ("kind", "purpose", "detail")})
+    return CORPORATE_ACTIONS_SCHEMA.validate(table[list(CORPORATE_ACTIONS_SCHEMA.columns)])

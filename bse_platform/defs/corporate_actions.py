@@ -3,32 +3,43 @@
 Partition D holds the actions taking effect in session D (ex-date D, or the non-session days just
 before it). Each partition's materialization records a digest of its actions; when a re-run changes
 it (an action announced or corrected late), the ``recompute_features_after_late_corporate_actions``
-sensor re-runs the feature partitions already built from D to a lookback later (defs/sensors.py).
+sensor re-runs the feature partitions already built from D to a lookback later (defs/automation.py).
 """
 
 import datetime as dt
 import hashlib
 
 import pandas as pd
-from dagster import AssetExecutionContext, AssetKey, BackfillPolicy, Failure, MetadataValue, Output, asset
+from dagster import AssetExecutionContext, AssetKey, BackfillPolicy, Failure, Output, asset
 
 from bse_platform.bse import BseSourceError
-from bse_platform.corporate_actions.export import CorporateActionsError, corporate_action_factors, read_corporate_actions_export
-from bse_platform.defs.checks import checks_reported, partition_evaluation, partitioned_check
+from bse_platform.corporate_actions import KINDS
+from bse_platform.corporate_actions.export import (
+    CORPORATE_ACTIONS_SCHEMA,
+    CorporateActionsError,
+    actions_by_session,
+    corporate_action_factors,
+    read_corporate_actions_export,
+)
+from bse_platform.defs.checks import CheckOutcome, checks_reported, evaluations, partitioned_check, rows_metadata
+from bse_platform.defs.conventions import OWNERS, column_schema, layer_tags
 from bse_platform.defs.partitions import MAX_TRADE_DATES_PER_RUN, TRADE_DATE_PARTITIONS, TRADING_CALENDAR, partition_trade_date
 from bse_platform.defs.resources import BseSourceResource
 
 UNPARSED_CHECK = "every_purpose_is_understood"
 DIGEST = "actions_digest"
-_TEXT_COLUMNS = ("kind", "purpose", "detail")
 
 
 @asset(
     partitions_def=TRADE_DATE_PARTITIONS,
     io_manager_key="parquet_io_manager",
     group_name="corporate_actions",
-    kinds={"parquet"},
+    kinds={"parquet", "pandas"},
+    owners=OWNERS,
+    tags=layer_tags("clean"),
+    metadata={"dagster/column_schema": column_schema(CORPORATE_ACTIONS_SCHEMA)},
     backfill_policy=BackfillPolicy.multi_run(max_partitions_per_run=MAX_TRADE_DATES_PER_RUN),
+    pool="bse_downloads",
     check_specs=[partitioned_check("corporate_actions", UNPARSED_CHECK, "Split/bonus/consolidation texts whose ratio could not be read (kept, never guessed)")],
 )  # fmt: skip
 def corporate_actions(context: AssetExecutionContext, bse: BseSourceResource):
@@ -46,21 +57,23 @@ def corporate_actions(context: AssetExecutionContext, bse: BseSourceResource):
     finally:
         client.close()
 
-    actions = corporate_action_factors(export)
-    actions["trade_date"] = _session_taking_effect(actions["ex_date"], days)
-    actions = actions.astype({name: "string" for name in _TEXT_COLUMNS})[["trade_date", *actions.columns.drop("trade_date")]]
-    for day, key in zip(days, context.partition_keys):
+    actions = actions_by_session(corporate_action_factors(export), days)
+    outcomes = []
+    for day, partition in zip(days, context.partition_keys):
         of_day = actions[actions["trade_date"] == pd.Timestamp(day)]
+        by_kind = of_day["kind"].value_counts()
         context.add_asset_metadata(
             {
                 "actions": len(of_day),
-                "by_kind": MetadataValue.json(of_day["kind"].value_counts().to_dict()),
+                **{f"actions_{kind}": int(by_kind.get(kind, 0)) for kind in KINDS},
                 DIGEST: _digest(of_day),
             },
-            partition_key=key,
+            partition_key=partition,
         )
+        unparsed = of_day.loc[of_day["kind"] == "unparsed", ["security_code", "ex_date", "purpose"]]
+        outcomes.append(CheckOutcome(UNPARSED_CHECK, partition, unparsed.empty, rows_metadata(unparsed)))
     yield Output(actions, metadata={"source": published.url})
-    yield from _unparsed_evaluations(actions, days, context.partition_keys)
+    yield from evaluations(context, AssetKey("corporate_actions"), outcomes)
     yield from checks_reported(context)
 
 
@@ -75,17 +88,3 @@ def _day_after_previous_session(day: dt.date) -> dt.date:
     are no partitions, so their actions land on the next weekday session)."""
     earlier = TRADING_CALENDAR.sessions(day - dt.timedelta(days=14), day - dt.timedelta(days=1))
     return (earlier[-1] if earlier else day - dt.timedelta(days=1)) + dt.timedelta(days=1)
-
-
-def _session_taking_effect(ex_dates: pd.Series, sessions: list[dt.date]) -> pd.Series:
-    positions = pd.DatetimeIndex(pd.to_datetime(sessions)).searchsorted(ex_dates, side="left")
-    return pd.Series(pd.to_datetime(sessions)[positions.clip(max=len(sessions) - 1)], index=ex_dates.index)
-
-
-def _unparsed_evaluations(actions: pd.DataFrame, days: list[dt.date], keys: list[str]):
-    for day, key in zip(days, keys):
-        unparsed = actions[(actions["trade_date"] == pd.Timestamp(day)) & (actions["kind"] == "unparsed")]
-        metadata = {"unparsed": len(unparsed)}
-        if len(unparsed):
-            metadata["rows"] = MetadataValue.md(unparsed[["security_code", "ex_date", "purpose"]].to_markdown(index=False))
-        yield partition_evaluation(AssetKey("corporate_actions"), UNPARSED_CHECK, key, passed=unparsed.empty, metadata=metadata, blocking=False)

@@ -1,13 +1,16 @@
 """One asset per feature family, partitioned by trade date, computed on split-adjusted prices.
 
 The families are the outputs of one multi-asset, so a run reads the clean and corporate-action
-lookback once and adjusts prices once for all of them; each family can still be materialized alone.
-A run over a range of trade dates computes each family once over the range plus its lookback
-(``BackfillPolicy.multi_run``: at most MAX_TRADE_DATES_PER_RUN dates per run, so memory stays bounded
-on long backfills) and stores each trade date as its own partition, with its own check results and
-metadata. A partition reads the clean and corporate-action partitions of its lookback
-(``TimeWindowPartitionMapping`` counts trade dates); a corporate action that changes after features
-were built is followed up by the sensor in defs/sensors.py.
+history once and adjusts prices once for all of them; each family can still be materialized alone.
+A family's partition D depends on the clean and corporate-action partitions of D (that is what a
+backfill of N dates targets: N partitions per asset) and reads their lookback, the trade dates
+before D its longest window needs, from the store itself; a missing date in it fails the partitions
+that need it, naming it. A run over a range computes each family once over the range and its
+lookback (``BackfillPolicy.multi_run``: at most MAX_TRADE_DATES_PER_RUN dates per run, bounding
+memory on long backfills) and stores each date as its own partition with its own metadata and
+check evaluations. A run that selects a family's checks without the family re-evaluates them on
+the stored partitions. Corporate actions that change after features were built are followed up by
+the sensor in defs/automation.py.
 """
 
 import datetime as dt
@@ -15,44 +18,40 @@ import datetime as dt
 import pandas as pd
 from dagster import (
     AssetExecutionContext,
-    AssetIn,
     AssetKey,
     AssetOut,
     BackfillPolicy,
     Config,
+    Failure,
     MetadataValue,
     Output,
     TableColumn,
     TableSchema,
-    TimeWindowPartitionMapping,
     multi_asset,
 )
 from pydantic import Field
 
 from bse_platform.clean_schema import EQUITY_CLASSES
-from bse_platform.defs.checks import checks_reported, partition_evaluation, partitioned_check, report_metadata
-from bse_platform.defs.partitions import MAX_TRADE_DATES_PER_RUN, TRADE_DATE_PARTITIONS, partition_trade_date
+from bse_platform.defs.checks import CheckOutcome, checks_reported, evaluations, partitioned_check, report_metadata, rows_metadata
+from bse_platform.defs.conventions import OWNERS, layer_tags
+from bse_platform.defs.partitions import MAX_TRADE_DATES_PER_RUN, TRADE_DATE_PARTITIONS, partition_trade_date, with_lookback
+from bse_platform.defs.resources import StorageResource
 from bse_platform.features.catalog import FAMILIES, describe
-from bse_platform.features.compute import PUBLICATION_TIME, FamilyResult, compute_families
-from bse_platform.features.family import FeatureFamily
-from bse_platform.features.quality import DEFAULT_JUMP_THRESHOLD, feature_schema, null_share_after_warmup, unexplained_jumps
+from bse_platform.features.compute import compute_families
+from bse_platform.features.family import FamilyResult, FeatureFamily
+from bse_platform.features.quality import MAX_NULL_SHARE_AFTER_WARMUP, NULLS_CHECK, SCHEMA_CHECK, feature_schema, null_share_after_warmup
+from bse_platform.settings import SETTINGS
+from bse_platform.storage import MissingPartitionsError
 from bse_platform.validation import validate
 
-SCHEMA_CHECK = "matches_feature_schema"
-NULLS_CHECK = "few_nulls_after_warmup"
-JUMPS_CHECK = "no_unexplained_jumps"
-MAX_NULL_SHARE_AFTER_WARMUP = 0.01
+UPSTREAM = ("clean_bhavcopy", "corporate_actions")
 
 
 class FeatureConfig(Config):
-    instrument_classes: list[str] = Field(
-        default=list(EQUITY_CLASSES), description="Instrument classes to compute features for"
-    )
+    instrument_classes: list[str] = Field(default=list(EQUITY_CLASSES), description="Instrument classes to compute features for")
     publication_time: str = Field(
-        default=PUBLICATION_TIME.strftime("%H:%M"), description="IST time a trade date's values count as known"
-    )
-    jump_threshold: float = Field(
-        default=DEFAULT_JUMP_THRESHOLD, description="|ret_1d| above this with no corporate action is flagged"
+        default=SETTINGS.publication_time.strftime("%H:%M"),
+        description="IST time a trade date's values count as known: available_at (BSE_PUBLICATION_TIME)",
     )
 
 
@@ -67,16 +66,11 @@ def _column_schema(family: FeatureFamily) -> TableSchema:
 
 
 def _checks_of(family: FeatureFamily) -> list:
-    checks = [
+    return [
         partitioned_check(family.name, SCHEMA_CHECK, "Unique keys, no infinities, values within their bounds", blocking=True),
         partitioned_check(family.name, NULLS_CHECK, f"At most {MAX_NULL_SHARE_AFTER_WARMUP:.0%} nulls where a value was expected"),
+        *(partitioned_check(family.name, check.name, check.description) for check in family.row_checks),
     ]
-    if family.name == "returns":
-        checks.append(partitioned_check(family.name, JUMPS_CHECK, "No large daily move on a day without a corporate action"))
-    return checks
-
-
-_LOOKBACK = TimeWindowPartitionMapping(start_offset=-(max(family.lookback for family in FAMILIES.values()) - 1))
 
 
 @multi_asset(
@@ -87,69 +81,123 @@ _LOOKBACK = TimeWindowPartitionMapping(start_offset=-(max(family.lookback for fa
             io_manager_key="parquet_io_manager",
             group_name="features",
             kinds={"pandas", "parquet"},
-            description=f"{family.description}. Lookback: {family.lookback} trade dates.",
+            owners=OWNERS,
+            tags=layer_tags("features"),
+            description=f"{family.description}. Partition D reads clean_bhavcopy and corporate_actions over the "
+            f"{family.lookback} trade dates up to D (its lookback).",
             metadata={"dagster/column_schema": _column_schema(family), "lookback_trade_dates": family.lookback},
         )
         for family in FAMILIES.values()
     },
-    ins={
-        "clean_bhavcopy": AssetIn(partition_mapping=_LOOKBACK, metadata={"lookback": True}),
-        "corporate_actions": AssetIn(partition_mapping=_LOOKBACK, metadata={"lookback": True}),
-    },
+    deps=list(UPSTREAM),
     partitions_def=TRADE_DATE_PARTITIONS,
     backfill_policy=BackfillPolicy.multi_run(max_partitions_per_run=MAX_TRADE_DATES_PER_RUN),
     check_specs=[spec for family in FAMILIES.values() for spec in _checks_of(family)],
     can_subset=True,
 )  # fmt: skip
-def feature_families(
-    context: AssetExecutionContext, config: FeatureConfig, clean_bhavcopy: pd.DataFrame, corporate_actions: pd.DataFrame
-):
+def feature_families(context: AssetExecutionContext, config: FeatureConfig, storage: StorageResource):
     """Every selected family, from one read of the longest lookback and one adjusted panel."""
-    families = [FAMILIES[key.path[-1]] for key in context.selected_asset_keys]
+    built = {key.path[-1] for key in context.selected_asset_keys}
+    rechecked = {key.asset_key.path[-1] for key in context.selected_asset_check_keys} - built
+    partitions = _partitions_of_run(context, built, rechecked)
+    families = [FAMILIES[name] for name in FAMILIES if name in built | rechecked]
+    days = [partition_trade_date(key) for key in partitions]
+    store = storage.store()
+    history = with_lookback(days[0], days[-1], max(family.lookback for family in families))
+    try:
+        clean, actions = (store.read_partitions(name, history, history_may_start_later=True) for name in UPSTREAM)
+    except MissingPartitionsError as error:
+        raise Failure(description=_missing_history(error, days, families), metadata={"missing": [d.isoformat() for d in error.trade_dates]}) from error
     results = compute_families(
-        families,
-        clean_bhavcopy,
-        corporate_actions,
-        [partition_trade_date(key) for key in context.partition_keys],
-        instrument_classes=config.instrument_classes,
+        families, clean, actions, days, instrument_classes=config.instrument_classes,
         publication_time=dt.time.fromisoformat(config.publication_time),
-    )
+    )  # fmt: skip
+
+    failed_blocking = []
     for family in families:
-        yield Output(results[family.name].rows, output_name=family.name)
-        yield from _partition_reports(context, family, results[family.name], config)
+        result = results[family.name]
+        if family.name in rechecked:
+            try:
+                result = _with_stored_rows(result, store.read_partitions(family.name, days))
+            except MissingPartitionsError as error:
+                raise Failure(description=f"{error}: nothing to check; materialize it first") from error
+        outcomes = list(_outcomes(family, result, partitions))
+        blocked = sorted({o.partition for o in outcomes if o.check == SCHEMA_CHECK and not o.passed})
+        if family.name in built and not blocked:
+            for partition, metadata in _partition_metadata(family, result, partitions):
+                context.add_asset_metadata(metadata, asset_key=AssetKey(family.name), partition_key=partition)
+            yield Output(result.rows, output_name=family.name)
+        elif blocked:  # nothing of the run is written; only the failures are reported
+            outcomes = [o for o in outcomes if o.partition in blocked and o.check == SCHEMA_CHECK]
+            failed_blocking.append(f"{family.name} ({', '.join(blocked)})")
+        yield from evaluations(context, AssetKey(family.name), outcomes)
     yield from checks_reported(context)
+    if failed_blocking:
+        raise Failure(description=f"{SCHEMA_CHECK} failed for {'; '.join(failed_blocking)}; nothing of these families was written")
 
 
-def _partition_reports(context: AssetExecutionContext, family: FeatureFamily, result: FamilyResult, config: FeatureConfig):
-    """Per trade date of the run: materialization metadata and every check's evaluation."""
-    rows, key = result.rows, AssetKey(family.name)
+def _partitions_of_run(context: AssetExecutionContext, built: set[str], rechecked: set[str]) -> list[str]:
+    """The run's partitions; a run of checks alone without a partition (the UI's "Execute all")
+    re-evaluates the partition materialized last, whose checks the UI shows as the latest."""
+    if context.has_partition_key or context.has_partition_key_range:
+        return list(context.partition_keys)
+    events = [context.instance.get_latest_materialization_event(AssetKey(name)) for name in sorted(built | rechecked)]
+    if built or not any(events):
+        raise Failure(description="feature families are materialized per trade date: choose a partition or a range")
+    return sorted({event.dagster_event.partition for event in events if event is not None})
+
+
+def _missing_history(error: MissingPartitionsError, days: list[dt.date], families: list[FeatureFamily]) -> str:
+    """Which of the run's dates need the missing ones (those with a missing date in their lookback)."""
+    lookback = max(family.lookback for family in families)
+    needing = [day for day in days if any(m in with_lookback(day, day, lookback) for m in error.trade_dates)]
+    return (
+        f"{error}; the lookback of {len(needing)} of this run's {len(days)} trade dates needs them "
+        f"({needing[0]} .. {needing[-1]}). Materialize {error.dataset} for them first; the other dates can run on their own."
+    )
+
+
+def _with_stored_rows(result: FamilyResult, stored: pd.DataFrame) -> FamilyResult:
+    """The result's check inputs, aligned to the rows stored for its dates (what a re-check judges)."""
+    keys = ["trade_date", "security_code"]
+    index = pd.MultiIndex.from_frame(result.rows[keys])
+    at = pd.MultiIndex.from_frame(stored[keys])
+    expected = result.expected.set_axis(index).reindex(at, fill_value=False).reset_index(drop=True)
+    factor = result.action_factor.set_axis(index).reindex(at, fill_value=1.0).reset_index(drop=True)
+    return FamilyResult(stored.reset_index(drop=True), expected, factor)
+
+
+def _outcomes(family: FeatureFamily, result: FamilyResult, partitions: list[str]):
+    """Every check of the family on every partition of the run."""
+    rows = result.rows
     report = validate(rows, feature_schema(family))
     null_shares = null_share_after_warmup(result)
-    jumps = unexplained_jumps(result, config.jump_threshold) if family.name == "returns" else None
-    for partition in context.partition_keys:
+    failing = {check.name: check.failing(result) for check in family.row_checks}
+    for partition in partitions:
         day = pd.Timestamp(partition_trade_date(partition))
-        of_day = rows[rows["trade_date"] == day]
-        context.add_asset_metadata(
-            asset_key=key,
-            partition_key=partition,
-            metadata={
-                "rows": len(of_day),
-                "securities": int(of_day["security_code"].nunique()),
-                "null_share": MetadataValue.json(of_day[family.columns].isna().mean().round(4).to_dict()),
-            },
-        )
-        day_report = report.restricted_to(of_day.index)
-        yield partition_evaluation(
-            key, SCHEMA_CHECK, partition, passed=day_report.passed, metadata=report_metadata(day_report, rows, "row"), blocking=True
-        )
+        of_day = rows["trade_date"] == day
+        day_report = report.restricted_to(rows.index[of_day])
+        yield CheckOutcome(SCHEMA_CHECK, partition, day_report.passed, report_metadata(day_report, rows, "row"))
         shares = null_shares.loc[day] if day in null_shares.index else pd.Series(dtype=float)
-        yield partition_evaluation(
-            key, NULLS_CHECK, partition, passed=bool((shares <= MAX_NULL_SHARE_AFTER_WARMUP).all()), blocking=False,
-            metadata={"highest_null_shares": MetadataValue.json(shares.nlargest(5).round(4).to_dict())},
+        yield CheckOutcome(
+            NULLS_CHECK, partition, bool((shares <= MAX_NULL_SHARE_AFTER_WARMUP).all()),
+            {"highest_null_share": float(shares.max()) if len(shares) else 0.0,
+             "highest_null_shares": MetadataValue.json(shares.nlargest(5).round(4).to_dict())},
         )  # fmt: skip
-        if jumps is not None:
-            day_jumps = jumps[jumps["trade_date"] == day]
-            metadata = {"jumps": len(day_jumps), "rows": MetadataValue.md(day_jumps.head(20).to_markdown(index=False))}
-            yield partition_evaluation(key, JUMPS_CHECK, partition, passed=day_jumps.empty, metadata=metadata, blocking=False)
+        for check in family.row_checks:
+            bad = rows.loc[of_day & failing[check.name], list(check.shown_columns)]
+            yield CheckOutcome(check.name, partition, bad.empty, rows_metadata(bad))
 
 
+def _partition_metadata(family: FeatureFamily, result: FamilyResult, partitions: list[str]):
+    """Per partition: rows, securities and null shares, numbers the UI plots across partitions."""
+    rows = result.rows
+    for partition in partitions:
+        of_day = rows[rows["trade_date"] == pd.Timestamp(partition_trade_date(partition))]
+        nulls = of_day[family.columns].isna().mean() if len(of_day) else pd.Series(0.0, index=family.columns)
+        yield partition, {
+            "rows": len(of_day),
+            "securities": int(of_day["security_code"].nunique()),
+            "null_share": float(nulls.mean()),
+            "null_share_by_column": MetadataValue.json(nulls.round(4).to_dict()),
+        }

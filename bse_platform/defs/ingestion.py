@@ -5,19 +5,24 @@ import hashlib
 import pandas as pd
 from dagster import (
     AssetExecutionContext,
+    AssetKey,
     Config,
     Failure,
     MetadataValue,
     Output,
+    TableColumn,
+    TableSchema,
     asset,
 )
 from pydantic import Field, field_validator
 
 from bse_platform.bse import BhavcopyError, BrokenBhavcopyError, BseSourceError
 from bse_platform.bse.client import PublishedFile
+from bse_platform.bse.formats import FORMATS
 from bse_platform.bse.parser import clean_raw_bhavcopy
-from bse_platform.clean_schema import INSTRUMENT_CLASSES
-from bse_platform.defs.checks import check_from_error, check_from_report, partitioned_check
+from bse_platform.clean_schema import CLEAN_SCHEMA, INSTRUMENT_CLASSES
+from bse_platform.defs.checks import CheckOutcome, checks_reported, error_metadata, evaluations, partitioned_check, report_metadata
+from bse_platform.defs.conventions import OWNERS, column_schema, layer_tags
 from bse_platform.defs.partitions import TRADE_DATE_PARTITIONS, partition_trade_date
 from bse_platform.defs.resources import BseSourceResource
 
@@ -26,11 +31,30 @@ CLEAN_CHECK = "matches_clean_schema"
 _PREVIEW_COLUMNS = ["security_code", "symbol", "name", "instrument_class", "open", "high", "low", "close", "volume"]
 
 
+def _raw_column_schema() -> TableSchema:
+    """The columns read from the file in each format BSE has published, and what each becomes."""
+    formats_of: dict[str, list[str]] = {}
+    clean_of: dict[str, str] = {}
+    for fmt in FORMATS.values():
+        for source in fmt.required_columns:
+            formats_of.setdefault(source, []).append(fmt.name)
+            clean_of[source] = fmt.to_clean.get(source, "trade_date (checked against the partition)")
+    return TableSchema(
+        columns=[
+            TableColumn(source, "text", description=f"-> {clean_of[source]}; in {', '.join(formats)}")
+            for source, formats in formats_of.items()
+        ]
+    )
+
+
 @asset(
     partitions_def=TRADE_DATE_PARTITIONS,
     io_manager_key="raw_file_io_manager",
     group_name="ingestion",
-    kinds={"csv"},
+    kinds={"csv", "zip"},
+    owners=OWNERS,
+    tags=layer_tags("raw"),
+    metadata={"dagster/column_schema": _raw_column_schema()},
     pool="bse_downloads",  # one download at a time across runs (dagster.yaml sets the pool's limit)
     check_specs=[
         partitioned_check(
@@ -39,7 +63,8 @@ _PREVIEW_COLUMNS = ["security_code", "symbol", "name", "instrument_class", "open
     ],
 )
 def raw_bhavcopy(context: AssetExecutionContext, bse: BseSourceResource):
-    """The trade date's bhavcopy exactly as BSE published it (the source of truth).
+    """The trade date's bhavcopy exactly as BSE published it (the source of truth): the file itself,
+    under its published name; its columns depend on the format BSE used that day.
 
     Fails, storing nothing, when BSE has no file (not published yet, refused, unreachable); a file
     that is broken or of another date is kept as served and fails the blocking check instead.
@@ -64,13 +89,14 @@ def raw_bhavcopy(context: AssetExecutionContext, bse: BseSourceResource):
     }
     try:
         raw, report = bse.validate_raw(published, trade_date)
-        check = check_from_report(RAW_CHECK, report, raw.table)
+        outcome = CheckOutcome(RAW_CHECK, context.partition_key, report.passed, report_metadata(report, raw.table))
         metadata |= {"format": raw.format.name, "rows": len(raw.table), "skipped_rows": len(raw.skipped_rows)}
     except BhavcopyError as error:
-        check = check_from_error(RAW_CHECK, error)
+        outcome = CheckOutcome(RAW_CHECK, context.partition_key, False, error_metadata(error))
         metadata["format"] = "unreadable"
     yield Output(published, metadata=metadata)
-    yield check
+    yield from evaluations(context, AssetKey("raw_bhavcopy"), [outcome])
+    yield from checks_reported(context)
 
 
 class CleanBhavcopyConfig(Config):
@@ -94,6 +120,9 @@ class CleanBhavcopyConfig(Config):
     io_manager_key="parquet_io_manager",
     group_name="ingestion",
     kinds={"parquet", "pandas"},
+    owners=OWNERS,
+    tags=layer_tags("clean"),
+    metadata={"dagster/column_schema": column_schema(CLEAN_SCHEMA)},
     check_specs=[
         partitioned_check(
             "clean_bhavcopy", CLEAN_CHECK, "Types, one row per security, positive prices, low <= open <= high, known classes",
@@ -110,35 +139,40 @@ def clean_bhavcopy(
     is applied again, because a run of this asset alone is not blocked by an earlier failed raw check.
     """
     trade_date = partition_trade_date(context.partition_key)
+    key, partition = AssetKey("clean_bhavcopy"), context.partition_key
     try:
         raw, raw_report = bse.validate_raw(raw_bhavcopy, trade_date)
         if not raw_report.passed:
             raise BrokenBhavcopyError(f"the raw file fails its check: {raw_report.summary('line')}", file=raw.file)
         parsed = clean_raw_bhavcopy(raw, trade_date, instrument_classes=config.instrument_classes)
     except BhavcopyError as error:
-        yield check_from_error(CLEAN_CHECK, error)
+        yield from evaluations(context, key, [CheckOutcome(CLEAN_CHECK, partition, False, error_metadata(error))])
         raise Failure(description=f"trade date {trade_date}: {error}; nothing was written") from error
 
-    yield check_from_report(CLEAN_CHECK, parsed.validation, parsed.frame)
+    outcome = CheckOutcome(CLEAN_CHECK, partition, parsed.validation.passed, report_metadata(parsed.validation, parsed.frame))
     if not parsed.validation.passed:
+        yield from evaluations(context, key, [outcome])
         raise Failure(
             description=f"trade date {trade_date}: {parsed.validation.summary(row_label='line')}; nothing was written"
         )
     frame = parsed.frame.reset_index(drop=True)
+    by_class = frame["instrument_class"].value_counts()
     yield Output(
         frame,
         metadata={
             "rows": len(frame),
             "securities": int(frame["security_code"].nunique()),
+            **{f"rows_{name}": int(by_class.get(name, 0)) for name in INSTRUMENT_CLASSES},
             "source_file": parsed.raw.file,
             "source_format": parsed.raw.format.name,
-            "rows_by_instrument_class": MetadataValue.json(frame["instrument_class"].value_counts().to_dict()),
             "skipped_rows": MetadataValue.json([vars(row) for row in parsed.raw.skipped_rows]),
             "dropped_duplicate_lines": MetadataValue.json(list(parsed.dropped_duplicate_lines)),
             "ignored_columns": MetadataValue.json(list(parsed.raw.ignored_columns)),
             "preview": MetadataValue.md(_preview(frame)),
         },
     )
+    yield from evaluations(context, key, [outcome])
+    yield from checks_reported(context)
 
 
 def _preview(frame: pd.DataFrame) -> str:

@@ -1,16 +1,15 @@
-"""The one partitions definition of every daily asset: BSE's weekday trade dates in Asia/Kolkata.
+"""The partitions definition of every daily asset: BSE's weekday trade dates in Asia/Kolkata.
 
-Configured from the environment because partitions are fixed when the code location loads:
-``BSE_EXTRA_SESSIONS`` (comma-separated ISO dates BSE traded on although XBOM lists a holiday, added
-to the known Muhurat sessions) and ``BSE_PARTITIONS_START`` (first trade date, default 2010-01-01).
+Fixed when the code location loads, from the settings ``BSE_EXTRA_SESSIONS`` (ISO dates BSE traded
+on although XBOM lists a holiday, added to the known Muhurat sessions) and ``BSE_PARTITIONS_START``.
 """
 
 import datetime as dt
-import os
 
 from dagster import DailyPartitionsDefinition
 
 from bse_platform.calendar import BSE_TIMEZONE, MUHURAT_SESSIONS, TradingCalendar
+from bse_platform.settings import SETTINGS
 
 # Weekends are excluded by cron. Listing every weekend as a date instead (to keep the rare weekend
 # special session) made the definition 240 KB, serialized into the event log thousands of times a
@@ -24,29 +23,33 @@ _YEARS_LISTED_PAST_HORIZON = 1  # weekday holidays past XBOM's horizon are unkno
 MAX_TRADE_DATES_PER_RUN = 250
 
 
-def trading_calendar_from_env(start: dt.date) -> TradingCalendar:
-    extra = {dt.date.fromisoformat(d.strip()) for d in os.getenv("BSE_EXTRA_SESSIONS", "").split(",") if d.strip()}
-    return TradingCalendar(extra_sessions=frozenset(MUHURAT_SESSIONS) | extra, start=start, weekdays_only=True)
-
-
-def trade_date_partitions(calendar: TradingCalendar, start: dt.date) -> DailyPartitionsDefinition:
+def trade_date_partitions(calendar: TradingCalendar) -> DailyPartitionsDefinition:
     """Daily partitions on the calendar's weekday sessions; today's partition exists from midnight IST
     (``end_offset=1``) so the evening's publication has a partition to land in."""
     calendar.warn_if_past_horizon(dt.date.today() + dt.timedelta(days=1))
     last_listed = calendar.horizon.replace(year=calendar.horizon.year + _YEARS_LISTED_PAST_HORIZON)
-    weekday_holidays = [d for d in calendar.non_sessions(start, last_listed) if d.weekday() < 5]  # weekends: cron
+    weekday_holidays = [d for d in calendar.non_sessions(calendar.start, last_listed) if d.weekday() < 5]  # weekends: cron
     return DailyPartitionsDefinition(
-        start_date=start.isoformat(),
+        start_date=calendar.start.isoformat(),
         timezone=BSE_TIMEZONE,
         end_offset=1,
         exclusions=[*WEEKENDS, *(dt.datetime(d.year, d.month, d.day) for d in weekday_holidays)],
     )
 
 
-PARTITIONS_START = dt.date.fromisoformat(os.getenv("BSE_PARTITIONS_START", "2010-01-01"))
-TRADING_CALENDAR = trading_calendar_from_env(PARTITIONS_START)
-TRADE_DATE_PARTITIONS = trade_date_partitions(TRADING_CALENDAR, PARTITIONS_START)
+TRADING_CALENDAR = TradingCalendar(
+    extra_sessions=frozenset(MUHURAT_SESSIONS) | SETTINGS.extra_sessions, start=SETTINGS.partitions_start, weekdays_only=True
+)
+TRADE_DATE_PARTITIONS = trade_date_partitions(TRADING_CALENDAR)
 
 
 def partition_trade_date(partition_key: str) -> dt.date:
     return dt.date.fromisoformat(partition_key)
+
+
+def with_lookback(first: dt.date, last: dt.date, sessions: int) -> list[dt.date]:
+    """The trade-date partitions from ``sessions - 1`` before ``first`` through ``last``, oldest first."""
+    # Calendar days enough for that many sessions through any run of holidays, clamped to the start.
+    earliest = max(first - dt.timedelta(days=2 * sessions + 30), TRADING_CALENDAR.start)
+    before = TRADING_CALENDAR.sessions(earliest, first - dt.timedelta(days=1)) if earliest < first else []
+    return before[max(0, len(before) - (sessions - 1)) :] + TRADING_CALENDAR.sessions(first, last)

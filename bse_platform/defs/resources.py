@@ -1,26 +1,42 @@
-"""Typed, documented configuration of the outside world: where files live and how BSE is reached."""
+"""The outside world, typed and documented: where files live, how BSE is reached, where Redis is.
+
+Each field's default is the deployment's setting (``bse_platform.settings``), so editing one field
+in the launchpad keeps the others as the environment set them. Secrets are ``EnvVar`` defaults:
+Dagster reads them at run time and never shows their values.
+"""
 
 import datetime as dt
 
-from dagster import ConfigurableResource
+from dagster import ConfigurableResource, EnvVar
 from pydantic import Field
 
-from bse_platform.bse.client import DEFAULT_CORPORATE_ACTIONS_URL, DEFAULT_HEADERS, BseClient, PublishedFile
+from bse_platform.bse.client import DEFAULT_CORPORATE_ACTIONS_URL, DEFAULT_HEADERS, BseClient, PublishedFile, at_mirror
 from bse_platform.bse.parser import DEFAULT_MAX_BAD_ROW_SHARE, RawBhavcopy
-from bse_platform.bse.raw_schema import validate_raw_bhavcopy
 from bse_platform.bse.products import DEFAULT_BASE_URL, DEFAULT_ERAS, Era
+from bse_platform.bse.raw_schema import validate_raw_bhavcopy
+from bse_platform.online import OnlineStore, redis_from_url
+from bse_platform.online.store import DEFAULT_TTL_SECONDS
+from bse_platform.settings import REDIS_URL, SETTINGS
 from bse_platform.storage import ObjectStore
 from bse_platform.validation import ValidationReport
+
+
+def _secret(name: str) -> EnvVar | None:
+    """A secret Dagster reads from the environment at run time, if the deployment sets it."""
+    return EnvVar(name) if name in SETTINGS.secrets_set else None
 
 
 class StorageResource(ConfigurableResource):
     """One base URI for raw files and Parquet: a local folder, or s3://bucket/prefix (MinIO/S3)."""
 
-    base_uri: str = Field(default="data", description="Local folder or s3://bucket/prefix")
-    s3_endpoint_url: str | None = Field(default=None, description="S3 endpoint, e.g. http://localhost:9000 for MinIO")
-    s3_region: str | None = Field(default=None, description="S3 region (us-east-1 when unset)")
-    s3_access_key_id: str | None = Field(default=None, description="Set from EnvVar('AWS_ACCESS_KEY_ID')")
-    s3_secret_access_key: str | None = Field(default=None, description="Set from EnvVar('AWS_SECRET_ACCESS_KEY')")
+    base_uri: str = Field(default=SETTINGS.storage_uri, description="Local folder or s3://bucket/prefix (BSE_STORAGE_URI)")
+    s3_endpoint_url: str | None = Field(
+        default=SETTINGS.s3_endpoint_url, description="S3 endpoint, e.g. http://localhost:9000 for MinIO (BSE_S3_ENDPOINT_URL)"
+    )
+    s3_region: str | None = Field(default=SETTINGS.s3_region, description="S3 region, us-east-1 when unset (BSE_S3_REGION)")
+    # Unset: the S3 client's default AWS chain (IAM role, ~/.aws).
+    s3_access_key_id: str | None = Field(default=_secret("AWS_ACCESS_KEY_ID"), description="EnvVar AWS_ACCESS_KEY_ID")
+    s3_secret_access_key: str | None = Field(default=_secret("AWS_SECRET_ACCESS_KEY"), description="EnvVar AWS_SECRET_ACCESS_KEY")
 
     def store(self) -> ObjectStore:
         return ObjectStore(
@@ -33,12 +49,12 @@ class StorageResource(ConfigurableResource):
 
 
 class BseSourceResource(ConfigurableResource):
-    """Where and how bhavcopies are downloaded, and what a plausible file looks like."""
+    """Where and how BSE's files are downloaded, and what a plausible bhavcopy looks like."""
 
-    base_url: str = Field(default=DEFAULT_BASE_URL, description="BSE's Equity bhavcopy folder, or a mirror of it")
-    corporate_actions_url: str = Field(
-        default=DEFAULT_CORPORATE_ACTIONS_URL,
-        description="BSE's corporate-actions CSV export, with {from_date:%Y%m%d} and {to_date:%Y%m%d} placeholders",
+    mirror_url: str | None = Field(
+        default=SETTINGS.mirror_url,
+        description="Root URL of a BSE mirror: every download (bhavcopies, corporate actions) goes there, "
+        "at BSE's own paths. Unset: BSE itself (BSE_MIRROR_URL)",
     )
     headers: dict[str, str] = Field(
         default=dict(DEFAULT_HEADERS), description="Request headers; BSE needs Accept-Language and Referer"
@@ -50,17 +66,25 @@ class BseSourceResource(ConfigurableResource):
     timeout_seconds: float = Field(default=30.0, description="Per-request time-out")
     retries: int = Field(default=4, description="Retries on 429/5xx/connection errors, with exponential backoff")
     backoff_seconds: float = Field(default=2.0, description="Backoff factor between retries")
-    min_interval_seconds: float = Field(default=1.0, description="Least time between two requests (politeness)")
-    min_rows: int = Field(default=1000, description="A file with fewer data rows is suspect (BSE has ~3,000-5,000)")
+    min_interval_seconds: float = Field(
+        default=SETTINGS.request_interval_seconds,
+        description="Least time between two requests, BSE blocks impatient clients (BSE_REQUEST_INTERVAL_SECONDS)",
+    )
+    min_rows: int = Field(
+        default=SETTINGS.min_rows, description="A file with fewer securities is suspect; BSE has ~3,000-5,000 (BSE_MIN_ROWS)"
+    )
     max_bad_row_share: float = Field(
         default=DEFAULT_MAX_BAD_ROW_SHARE,
         description="Malformed rows (wrong field count) are skipped and reported; past this share the file fails",
     )
 
     def client(self) -> BseClient:
+        base_url, corporate_actions_url = DEFAULT_BASE_URL, DEFAULT_CORPORATE_ACTIONS_URL
+        if self.mirror_url:
+            base_url, corporate_actions_url = at_mirror(base_url, self.mirror_url), at_mirror(corporate_actions_url, self.mirror_url)
         return BseClient(
-            self.base_url,
-            corporate_actions_url=self.corporate_actions_url,
+            base_url,
+            corporate_actions_url=corporate_actions_url,
             headers=self.headers,
             eras=[Era(dt.date.fromisoformat(first), product) for product, first in self.product_eras.items()],
             timeout_seconds=self.timeout_seconds,
@@ -78,3 +102,17 @@ class BseSourceResource(ConfigurableResource):
             min_rows=self.min_rows,
             max_bad_row_share=self.max_bad_row_share,
         )
+
+
+class RedisResource(ConfigurableResource):
+    """Where the online store lives: REDIS_URL's server, or an embedded Redis (no services needed)."""
+
+    url: str | None = Field(
+        default=_secret(REDIS_URL), description="EnvVar REDIS_URL (password/TLS in the URL); unset: an embedded Redis"
+    )
+    embedded_path: str = Field(default=SETTINGS.embedded_redis_path, description="Data file of the embedded Redis (BSE_EMBEDDED_REDIS_PATH)")
+    namespace: str = Field(default="bse", description="Prefix of every key the store writes")
+    ttl_seconds: int = Field(default=DEFAULT_TTL_SECONDS, description="How long a replaced snapshot stays readable")
+
+    def store(self) -> OnlineStore:
+        return OnlineStore(redis_from_url(self.url, embedded_path=self.embedded_path), self.namespace, self.ttl_seconds)

@@ -2,30 +2,19 @@
 
 import datetime as dt
 from collections.abc import Collection
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from bse_platform.calendar import BSE_TIMEZONE
+from bse_platform.calendar import BSE_PUBLICATION_TIME, BSE_TIMEZONE
 from bse_platform.clean_schema import EQUITY_CLASSES
-from bse_platform.features.family import FeatureFamily
+from bse_platform.features.family import FamilyResult, FeatureFamily
 from bse_platform.features.panel import Panel, adjusted_panel
 
-PUBLICATION_TIME = dt.time(20, 0)  # when BSE's bhavcopy is taken to be known, IST
-
-
-def available_at(trade_dates: pd.Series, publication_time: dt.time = PUBLICATION_TIME) -> pd.Series:
+def available_at(trade_dates: pd.Series, publication_time: dt.time = BSE_PUBLICATION_TIME) -> pd.Series:
     """The moment a trade date's values could have been known: its publication time in IST, as UTC."""
     offset = pd.Timedelta(hours=publication_time.hour, minutes=publication_time.minute)
     return (trade_dates + offset).dt.tz_localize(BSE_TIMEZONE).dt.tz_convert("UTC")
-
-
-@dataclass(frozen=True)
-class FamilyResult:
-    rows: pd.DataFrame  # trade_date, security_code, available_at and the family's columns
-    expected: pd.DataFrame  # per column: the security had the own days within the lookback for a value
-    action_factor: pd.Series  # the price factor of a corporate action taking effect on the row's day (1: none)
 
 
 def compute_families(
@@ -35,7 +24,7 @@ def compute_families(
     trade_dates: Collection[dt.date],
     *,
     instrument_classes: Collection[str] = EQUITY_CLASSES,
-    publication_time: dt.time = PUBLICATION_TIME,
+    publication_time: dt.time = BSE_PUBLICATION_TIME,
 ) -> dict[str, FamilyResult]:
     """Each family's rows for ``trade_dates``, from ``clean`` rows covering them plus the lookback.
 

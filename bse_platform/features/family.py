@@ -1,10 +1,12 @@
-"""What a feature family is: its columns (name, formula, window, unit), its lookback and its computation."""
+"""What a feature family is: its columns (name, formula, window, unit), its lookback, its computation
+and the checks of its own; and what computing it for some trade dates gives (``FamilyResult``)."""
 
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import pandas as pd
+import pandera.pandas as pa
 
 from bse_platform.features.panel import Panel
 
@@ -38,12 +40,31 @@ class FeatureSpec:
 
 
 @dataclass(frozen=True)
+class FamilyResult:
+    rows: pd.DataFrame  # trade_date, security_code, available_at and the family's columns
+    expected: pd.DataFrame  # per column: the security had the own days within the lookback for a value
+    action_factor: pd.Series  # the price factor of a corporate action taking effect on the row's day (1: none)
+
+
+@dataclass(frozen=True)
+class RowCheck:
+    """A family's own warn check: rows that pass the schema yet look wrong."""
+
+    name: str
+    description: str
+    failing: Callable[[FamilyResult], pd.Series]  # True for the rows of ``result.rows`` that fail
+    shown_columns: tuple[str, ...] = ("security_code", "trade_date")
+
+
+@dataclass(frozen=True)
 class FeatureFamily:
     name: str
     description: str
     lookback: int  # market sessions of clean history one partition reads, its own day included
     features: tuple[FeatureSpec, ...]
     compute: Callable[[Panel], Mapping[str, pd.Series]]
+    table_checks: tuple[pa.Check, ...] = ()  # checks across a row's columns, part of the family's schema
+    row_checks: tuple[RowCheck, ...] = ()
 
     @property
     def columns(self) -> list[str]:

@@ -21,7 +21,7 @@ def compute(panel: Panel) -> dict[str, pd.Series]:
 
 FAMILY = FeatureFamily(
     name="lags",
-    description="Close, daily return and volume 1 to 5 own trading days earlier, in the row date's share units",
+    description=f"Close, daily return and volume 1 to {max(LAGS)} own trading days earlier, in the row date's share units",
     lookback=sessions_for(max(LAGS) + 1),
     features=tuple(
         spec

@@ -7,6 +7,7 @@ is a 30-minute weighted average and can lie outside the day's high-low range.
 import pandas as pd
 
 from bse_platform.features.family import FeatureFamily, FeatureSpec, ewm_warmup, sessions_for
+from bse_platform.features.moving_averages import ema_alpha
 from bse_platform.features.panel import Panel
 
 RSI_WINDOW = 14
@@ -14,6 +15,11 @@ MACD_FAST, MACD_SLOW, MACD_SIGNAL = 12, 26, 9
 ROC_WINDOW = 10
 STOCH_WINDOW, STOCH_SMOOTHING = 14, 3
 WILLIAMS_WINDOW = 14
+
+RSI, ROC = f"rsi_{RSI_WINDOW}", f"roc_{ROC_WINDOW}"
+STOCH_K, STOCH_D, WILLIAMS_R = f"stoch_k_{STOCH_WINDOW}", f"stoch_d_{STOCH_SMOOTHING}", f"williams_r_{WILLIAMS_WINDOW}"
+_STOCH_D_DAYS = STOCH_WINDOW + STOCH_SMOOTHING - 1
+_MACD_SIGNAL_DAYS = MACD_SLOW + MACD_SIGNAL - 1  # the signal starts at the first defined MACD value
 
 
 def relative_strength_index(panel: Panel, window: int) -> pd.Series:
@@ -28,51 +34,56 @@ def relative_strength_index(panel: Panel, window: int) -> pd.Series:
 
 def compute(panel: Panel) -> dict[str, pd.Series]:
     close, high, low = panel.column("close"), panel.column("high"), panel.column("low")
-    fast = panel.ewm(close, 2 / (MACD_FAST + 1), min_periods=MACD_FAST)
-    slow = panel.ewm(close, 2 / (MACD_SLOW + 1), min_periods=MACD_SLOW)
+    fast = panel.ewm(close, ema_alpha(MACD_FAST), min_periods=MACD_FAST)
+    slow = panel.ewm(close, ema_alpha(MACD_SLOW), min_periods=MACD_SLOW)
     macd = fast - slow
-    # `ta` starts the signal line at the first defined MACD value.
-    signal = panel.ewm(macd, 2 / (MACD_SIGNAL + 1), min_periods=MACD_SIGNAL, seed_row=MACD_SLOW - 1)
+    signal = panel.ewm(macd, ema_alpha(MACD_SIGNAL), min_periods=MACD_SIGNAL, seed_row=MACD_SLOW - 1)
     lowest, highest = panel.rolling(low, STOCH_WINDOW, "min"), panel.rolling(high, STOCH_WINDOW, "max")
     stoch_k = 100 * (close - lowest) / (highest - lowest)
     williams_high = panel.rolling(high, WILLIAMS_WINDOW, "max")
     williams_low = panel.rolling(low, WILLIAMS_WINDOW, "min")
     earlier = panel.shift(close, ROC_WINDOW)
     return {
-        "rsi_14": relative_strength_index(panel, RSI_WINDOW),
+        RSI: relative_strength_index(panel, RSI_WINDOW),
         "macd": macd,
         "macd_signal": signal,
         "macd_diff": macd - signal,
-        "roc_10": (close - earlier) / earlier * 100,
-        "stoch_k_14": stoch_k,
-        "stoch_d_3": panel.rolling(stoch_k, STOCH_SMOOTHING, "mean"),
-        "williams_r_14": -100 * (williams_high - close) / (williams_high - williams_low),
+        ROC: (close - earlier) / earlier * 100,
+        STOCH_K: stoch_k,
+        STOCH_D: panel.rolling(stoch_k, STOCH_SMOOTHING, "mean"),
+        WILLIAMS_R: -100 * (williams_high - close) / (williams_high - williams_low),
     }
 
 
-_MACD_WARMUP = ewm_warmup(2 / (MACD_SLOW + 1)) + ewm_warmup(2 / (MACD_SIGNAL + 1))
+_MACD = f"{MACD_SLOW}, {MACD_FAST}, {MACD_SIGNAL}"
+_MACD_WARMUP = ewm_warmup(ema_alpha(MACD_SLOW)) + ewm_warmup(ema_alpha(MACD_SIGNAL))
+_STOCH = f"ta.momentum.StochasticOscillator(high, low, close, {STOCH_WINDOW}, {STOCH_SMOOTHING})"
 
 FAMILY = FeatureFamily(
     name="momentum",
-    description="RSI (14), MACD (12/26/9), rate of change (10), stochastic %K (14) / %D (3), Williams %R (14)",
-    lookback=max(ewm_warmup(1 / RSI_WINDOW), _MACD_WARMUP, sessions_for(STOCH_WINDOW + STOCH_SMOOTHING - 1)),
+    description=f"RSI ({RSI_WINDOW}), MACD ({MACD_FAST}/{MACD_SLOW}/{MACD_SIGNAL}), rate of change ({ROC_WINDOW}), "
+    f"stochastic %K ({STOCH_WINDOW}) / %D ({STOCH_SMOOTHING}), Williams %R ({WILLIAMS_WINDOW})",
+    lookback=max(ewm_warmup(1 / RSI_WINDOW), _MACD_WARMUP, sessions_for(_STOCH_D_DAYS)),
     features=(
-        FeatureSpec("rsi_14", "100 - 100 / (1 + Wilder average gain / average loss), alpha = 1/14", "0-100",
-                    ewm_warmup(1 / 14), min_rows=14, bounds=(0, 100), exponential=True, reference="ta.momentum.RSIIndicator(close, 14).rsi()"),
-        FeatureSpec("macd", "ema_12 - ema_26 of closes", "INR", ewm_warmup(2 / 27), min_rows=26, scale="price", exponential=True,
-                    reference="ta.trend.MACD(close, 26, 12, 9).macd()"),
-        FeatureSpec("macd_signal", "exponential average of macd, alpha = 2/10, from its first value", "INR",
-                    _MACD_WARMUP, min_rows=34, scale="price", exponential=True, reference="ta.trend.MACD(close, 26, 12, 9).macd_signal()"),
-        FeatureSpec("macd_diff", "macd - macd_signal", "INR", _MACD_WARMUP, min_rows=34, scale="price", exponential=True,
-                    reference="ta.trend.MACD(close, 26, 12, 9).macd_diff()"),
-        FeatureSpec("roc_10", "(close - close 10 own days earlier) / that close x 100", "percent", 11, min_rows=11,
-                    reference="ta.momentum.ROCIndicator(close, 10).roc()"),
-        FeatureSpec("stoch_k_14", "100 x (close - lowest low) / (highest high - lowest low), 14 days", "0-100", 14,
-                    min_rows=14, reference="ta.momentum.StochasticOscillator(high, low, close, 14, 3).stoch()"),
-        FeatureSpec("stoch_d_3", "mean of the last 3 stoch_k_14", "0-100", 16, min_rows=16,
-                    reference="ta.momentum.StochasticOscillator(high, low, close, 14, 3).stoch_signal()"),
-        FeatureSpec("williams_r_14", "-100 x (highest high - close) / (highest high - lowest low), 14 days", "-100-0",
-                    14, min_rows=14, reference="ta.momentum.WilliamsRIndicator(high, low, close, 14).williams_r()"),
+        FeatureSpec(RSI, f"100 - 100 / (1 + Wilder average gain / average loss), alpha = 1/{RSI_WINDOW}", "0-100",
+                    ewm_warmup(1 / RSI_WINDOW), min_rows=RSI_WINDOW, bounds=(0, 100), exponential=True,
+                    reference=f"ta.momentum.RSIIndicator(close, {RSI_WINDOW}).rsi()"),
+        FeatureSpec("macd", f"ema_{MACD_FAST} - ema_{MACD_SLOW} of closes", "INR", ewm_warmup(ema_alpha(MACD_SLOW)),
+                    min_rows=MACD_SLOW, scale="price", exponential=True, reference=f"ta.trend.MACD(close, {_MACD}).macd()"),
+        FeatureSpec("macd_signal", f"exponential average of macd, alpha = 2/{MACD_SIGNAL + 1}, from its first value", "INR",
+                    _MACD_WARMUP, min_rows=_MACD_SIGNAL_DAYS, scale="price", exponential=True,
+                    reference=f"ta.trend.MACD(close, {_MACD}).macd_signal()"),
+        FeatureSpec("macd_diff", "macd - macd_signal", "INR", _MACD_WARMUP, min_rows=_MACD_SIGNAL_DAYS, scale="price",
+                    exponential=True, reference=f"ta.trend.MACD(close, {_MACD}).macd_diff()"),
+        FeatureSpec(ROC, f"(close - close {ROC_WINDOW} own days earlier) / that close x 100", "percent", ROC_WINDOW + 1,
+                    min_rows=ROC_WINDOW + 1, reference=f"ta.momentum.ROCIndicator(close, {ROC_WINDOW}).roc()"),
+        FeatureSpec(STOCH_K, f"100 x (close - lowest low) / (highest high - lowest low), {STOCH_WINDOW} days", "0-100",
+                    STOCH_WINDOW, min_rows=STOCH_WINDOW, reference=f"{_STOCH}.stoch()"),
+        FeatureSpec(STOCH_D, f"mean of the last {STOCH_SMOOTHING} {STOCH_K}", "0-100", _STOCH_D_DAYS,
+                    min_rows=_STOCH_D_DAYS, reference=f"{_STOCH}.stoch_signal()"),
+        FeatureSpec(WILLIAMS_R, f"-100 x (highest high - close) / (highest high - lowest low), {WILLIAMS_WINDOW} days",
+                    "-100-0", WILLIAMS_WINDOW, min_rows=WILLIAMS_WINDOW,
+                    reference=f"ta.momentum.WilliamsRIndicator(high, low, close, {WILLIAMS_WINDOW}).williams_r()"),
     ),  # fmt: skip
     compute=compute,
 )

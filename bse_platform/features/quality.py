@@ -1,19 +1,15 @@
-"""What a family's output must satisfy (pandera), how complete it is, and jumps no action explains."""
+"""What every family's output must satisfy: its pandera schema, and few nulls where values were expected.
+A family's own checks (``FeatureFamily.table_checks`` and ``row_checks``) live with the family."""
 
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from bse_platform.features.compute import FamilyResult
-from bse_platform.features.family import FeatureFamily
+from bse_platform.features.family import FamilyResult, FeatureFamily
 
-# A day's move beyond this, with no corporate action taking effect, is suspicious (BSE's widest
-# circuit band is 20%).
-DEFAULT_JUMP_THRESHOLD = 0.25
-
-_FAMILY_TABLE_CHECKS = {
-    "volatility": [pa.Check(lambda t: (t["bb_lower_20"] <= t["bb_upper_20"]) | t["bb_upper_20"].isna(), name="bb_lower_20 <= bb_upper_20")],
-}  # fmt: skip
+SCHEMA_CHECK = "matches_feature_schema"
+NULLS_CHECK = "few_nulls_after_warmup"
+MAX_NULL_SHARE_AFTER_WARMUP = 0.01
 
 
 def feature_schema(family: FeatureFamily) -> pa.DataFrameSchema:
@@ -33,7 +29,7 @@ def feature_schema(family: FeatureFamily) -> pa.DataFrameSchema:
         columns[spec.name] = pa.Column("float64", checks, nullable=True)
     return pa.DataFrameSchema(
         columns,
-        checks=_FAMILY_TABLE_CHECKS.get(family.name, []),
+        checks=list(family.table_checks),
         unique=["security_code", "trade_date"],
         strict=True,
         ordered=True,
@@ -47,9 +43,3 @@ def null_share_after_warmup(result: FamilyResult) -> pd.DataFrame:
     missing = result.rows[features].isna() & result.expected
     by_day = result.rows["trade_date"]
     return missing.groupby(by_day).sum() / result.expected.groupby(by_day).sum().clip(lower=1)
-
-
-def unexplained_jumps(result: FamilyResult, threshold: float = DEFAULT_JUMP_THRESHOLD) -> pd.DataFrame:
-    """Rows whose daily return exceeds ``threshold`` in size on a day no corporate action took effect."""
-    jumps = result.rows["ret_1d"].abs() > threshold
-    return result.rows.loc[jumps & result.action_factor.eq(1.0), ["security_code", "trade_date", "ret_1d"]]

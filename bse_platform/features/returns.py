@@ -3,8 +3,13 @@
 import numpy as np
 import pandas as pd
 
-from bse_platform.features.family import FeatureFamily, FeatureSpec, sessions_for
+from bse_platform.features.family import FamilyResult, FeatureFamily, FeatureSpec, RowCheck, sessions_for
 from bse_platform.features.panel import Panel
+
+RETURN_HORIZONS = (5, 20)  # own days of ret_<n>d
+# A day's move beyond this, with no corporate action taking effect, is suspicious (BSE's widest
+# circuit band is 20%).
+UNEXPLAINED_JUMP = 0.25
 
 
 def daily_return(panel: Panel) -> pd.Series:
@@ -14,28 +19,38 @@ def daily_return(panel: Panel) -> pd.Series:
 
 def compute(panel: Panel) -> dict[str, pd.Series]:
     close, prev_close = panel.column("close"), panel.column("prev_close")
-    ret_1d = daily_return(panel)
     return {
-        "ret_1d": ret_1d,
+        "ret_1d": daily_return(panel),
         "log_ret_1d": np.log(close / prev_close),
-        "ret_5d": close / panel.shift(close, 5) - 1.0,
-        "ret_20d": close / panel.shift(close, 20) - 1.0,
+        **{f"ret_{n}d": close / panel.shift(close, n) - 1.0 for n in RETURN_HORIZONS},
         "gap_open": panel.column("open") / prev_close - 1.0,
         "range_hl": (panel.column("high") - panel.column("low")) / prev_close,
     }
 
 
+def unexplained_jumps(result: FamilyResult) -> pd.Series:
+    """Rows whose daily return exceeds UNEXPLAINED_JUMP in size on a day no corporate action took effect."""
+    return (result.rows["ret_1d"].abs() > UNEXPLAINED_JUMP) & result.action_factor.eq(1.0)
+
+
 FAMILY = FeatureFamily(
     name="returns",
     description="Simple and log returns, the opening gap and the day's range",
-    lookback=sessions_for(21),
+    lookback=sessions_for(max(RETURN_HORIZONS) + 1),
     features=(
         FeatureSpec("ret_1d", "close / prev_close - 1 (prev_close corrected by the ex-date factor)", "fraction", 1, reference="ta.others.DailyReturnIndicator / 100"),
         FeatureSpec("log_ret_1d", "ln(close / prev_close)", "log return", 1, reference="ta.others.DailyLogReturnIndicator / 100"),
-        FeatureSpec("ret_5d", "close / close 5 own days earlier - 1", "fraction", 6, min_rows=6),
-        FeatureSpec("ret_20d", "close / close 20 own days earlier - 1", "fraction", 21, min_rows=21),
+        *(FeatureSpec(f"ret_{n}d", f"close / close {n} own days earlier - 1", "fraction", n + 1, min_rows=n + 1) for n in RETURN_HORIZONS),
         FeatureSpec("gap_open", "open / prev_close - 1", "fraction", 1),
         FeatureSpec("range_hl", "(high - low) / prev_close", "fraction", 1, bounds=(0, None)),
     ),  # fmt: skip
     compute=compute,
+    row_checks=(
+        RowCheck(
+            "no_unexplained_jumps",
+            f"No daily move beyond {UNEXPLAINED_JUMP:.0%} on a day no corporate action took effect",
+            unexplained_jumps,
+            shown_columns=("security_code", "trade_date", "ret_1d"),
+        ),
+    ),
 )

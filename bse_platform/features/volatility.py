@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 import pandas as pd
+import pandera.pandas as pa
 
 from bse_platform.features.family import FeatureFamily, FeatureSpec, ewm_warmup, sessions_for
 from bse_platform.features.panel import Panel
@@ -13,6 +14,11 @@ VOL_WINDOWS = (5, 20, 60)
 ATR_WINDOW = 14
 BOLLINGER_WINDOW, BOLLINGER_DEVIATIONS = 20, 2
 PARKINSON_WINDOW = 20
+
+ATR = f"atr_{ATR_WINDOW}"
+BB_UPPER, BB_LOWER = f"bb_upper_{BOLLINGER_WINDOW}", f"bb_lower_{BOLLINGER_WINDOW}"
+BB_PCTB, BB_WIDTH = f"bb_pctb_{BOLLINGER_WINDOW}", f"bb_width_{BOLLINGER_WINDOW}"
+PARKINSON = f"parkinson_{PARKINSON_WINDOW}"
 
 
 def average_true_range(panel: Panel, window: int) -> pd.Series:
@@ -29,42 +35,49 @@ def compute(panel: Panel) -> dict[str, pd.Series]:
     log_return = np.log(close / panel.column("prev_close"))
     annualize = math.sqrt(TRADING_DAYS_PER_YEAR)
     values = {f"vol_{n}": panel.rolling(log_return, n, "std") * annualize for n in VOL_WINDOWS}
-    values[f"atr_{ATR_WINDOW}"] = average_true_range(panel, ATR_WINDOW)
+    values[ATR] = average_true_range(panel, ATR_WINDOW)
 
     middle = panel.rolling(close, BOLLINGER_WINDOW, "mean")
     spread = BOLLINGER_DEVIATIONS * panel.rolling(close, BOLLINGER_WINDOW, "std0")
     upper, lower = middle + spread, middle - spread
     values |= {
-        "bb_upper_20": upper,
-        "bb_lower_20": lower,
-        "bb_pctb_20": (close - lower) / (upper - lower).where(upper != lower),
-        "bb_width_20": (upper - lower) / middle * 100,
+        BB_UPPER: upper,
+        BB_LOWER: lower,
+        BB_PCTB: (close - lower) / (upper - lower).where(upper != lower),
+        BB_WIDTH: (upper - lower) / middle * 100,
     }
     squared_log_range = np.log(panel.column("high") / panel.column("low")) ** 2
-    values["parkinson_20"] = np.sqrt(panel.rolling(squared_log_range, PARKINSON_WINDOW, "mean") / (4 * math.log(2))) * annualize
+    values[PARKINSON] = np.sqrt(panel.rolling(squared_log_range, PARKINSON_WINDOW, "mean") / (4 * math.log(2))) * annualize
     return values
 
 
+_BANDS = f"ta.volatility.BollingerBands(close, {BOLLINGER_WINDOW}, {BOLLINGER_DEVIATIONS})"
+_SPREAD = f"{BOLLINGER_DEVIATIONS} x population std of the last {BOLLINGER_WINDOW} closes"
+
 FAMILY = FeatureFamily(
     name="volatility",
-    description="Annualized volatility of log returns, ATR, Bollinger bands (20, 2) and Parkinson's range estimator",
+    description=f"Annualized volatility of log returns, ATR, Bollinger bands ({BOLLINGER_WINDOW}, {BOLLINGER_DEVIATIONS}) "
+    "and Parkinson's range estimator",
     lookback=max(ewm_warmup(1 / ATR_WINDOW) + ATR_WINDOW, sessions_for(max(VOL_WINDOWS))),
     features=(
-        *(FeatureSpec(f"vol_{n}", f"sample std of the last {n} daily log returns x sqrt(252)", "annualized fraction",
-                      n, min_rows=n, bounds=(0, None)) for n in VOL_WINDOWS),
-        FeatureSpec("atr_14", "Wilder's average of true range, alpha = 1/14, seeded with the mean of the first 14",
-                    "INR", ewm_warmup(1 / 14), min_rows=14, scale="price", bounds=(0, None), exponential=True,
-                    reference="ta.volatility.AverageTrueRange(high, low, close, 14) (null, not 0.0, while warming up)"),
-        FeatureSpec("bb_upper_20", "sma_20 + 2 x population std of the last 20 closes", "INR", 20, min_rows=20,
-                    scale="price", reference="ta.volatility.BollingerBands(close, 20, 2).bollinger_hband()"),
-        FeatureSpec("bb_lower_20", "sma_20 - 2 x population std of the last 20 closes", "INR", 20, min_rows=20,
-                    scale="price", reference="ta.volatility.BollingerBands(close, 20, 2).bollinger_lband()"),
-        FeatureSpec("bb_pctb_20", "(close - bb_lower_20) / (bb_upper_20 - bb_lower_20)", "fraction", 20, min_rows=20,
-                    reference="ta.volatility.BollingerBands(close, 20, 2).bollinger_pband()"),
-        FeatureSpec("bb_width_20", "(bb_upper_20 - bb_lower_20) / sma_20 x 100", "percent", 20, min_rows=20,
-                    bounds=(0, None), reference="ta.volatility.BollingerBands(close, 20, 2).bollinger_wband()"),
-        FeatureSpec("parkinson_20", "sqrt(mean of ln(high/low)^2 over 20 days / (4 ln 2)) x sqrt(252)",
-                    "annualized fraction", 20, min_rows=20, bounds=(0, None)),
+        *(FeatureSpec(f"vol_{n}", f"sample std of the last {n} daily log returns x sqrt({TRADING_DAYS_PER_YEAR})",
+                      "annualized fraction", n, min_rows=n, bounds=(0, None)) for n in VOL_WINDOWS),
+        FeatureSpec(ATR, f"Wilder's average of true range, alpha = 1/{ATR_WINDOW}, seeded with the mean of the first {ATR_WINDOW}",
+                    "INR", ewm_warmup(1 / ATR_WINDOW), min_rows=ATR_WINDOW, scale="price", bounds=(0, None), exponential=True,
+                    reference=f"ta.volatility.AverageTrueRange(high, low, close, {ATR_WINDOW}) (null, not 0.0, while warming up)"),
+        FeatureSpec(BB_UPPER, f"sma_{BOLLINGER_WINDOW} + {_SPREAD}", "INR", BOLLINGER_WINDOW, min_rows=BOLLINGER_WINDOW,
+                    scale="price", reference=f"{_BANDS}.bollinger_hband()"),
+        FeatureSpec(BB_LOWER, f"sma_{BOLLINGER_WINDOW} - {_SPREAD}", "INR", BOLLINGER_WINDOW, min_rows=BOLLINGER_WINDOW,
+                    scale="price", reference=f"{_BANDS}.bollinger_lband()"),
+        FeatureSpec(BB_PCTB, f"(close - {BB_LOWER}) / ({BB_UPPER} - {BB_LOWER})", "fraction", BOLLINGER_WINDOW,
+                    min_rows=BOLLINGER_WINDOW, reference=f"{_BANDS}.bollinger_pband()"),
+        FeatureSpec(BB_WIDTH, f"({BB_UPPER} - {BB_LOWER}) / sma_{BOLLINGER_WINDOW} x 100", "percent", BOLLINGER_WINDOW,
+                    min_rows=BOLLINGER_WINDOW, bounds=(0, None), reference=f"{_BANDS}.bollinger_wband()"),
+        FeatureSpec(PARKINSON, f"sqrt(mean of ln(high/low)^2 over {PARKINSON_WINDOW} days / (4 ln 2)) x sqrt({TRADING_DAYS_PER_YEAR})",
+                    "annualized fraction", PARKINSON_WINDOW, min_rows=PARKINSON_WINDOW, bounds=(0, None)),
     ),  # fmt: skip
     compute=compute,
+    table_checks=(
+        pa.Check(lambda t: (t[BB_LOWER] <= t[BB_UPPER]) | t[BB_UPPER].isna(), name=f"{BB_LOWER} <= {BB_UPPER}"),
+    ),
 )

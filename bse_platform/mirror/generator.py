@@ -23,7 +23,7 @@ import pandas as pd
 
 from bse_platform.bse.formats import EQ, EQ_ISINCODE, FORMATS
 from bse_platform.bse.products import PRODUCTS
-from bse_platform.clean_schema import CLEAN_COLUMNS
+from bse_platform.clean_schema import CLEAN_DTYPES
 
 SOURCE_FORMAT = "synthetic"  # the clean table's source_format for generated quotes
 
@@ -44,7 +44,7 @@ class SyntheticMarket:
     # SC_TYPE), instrument_class, board_lot, listing_date (NaT: listed before the first session),
     # delisting_date (the first session it no longer trades; NaT: still listed).
     securities: pd.DataFrame
-    # The clean schema (CLEAN_COLUMNS), unadjusted as in a bhavcopy, sorted by trade_date, security_code.
+    # The clean schema (CLEAN_DTYPES), unadjusted as in a bhavcopy, sorted by trade_date, security_code.
     # instrument_type holds the legacy SC_TYPE; UDiFF-era files say STK.
     quotes: pd.DataFrame
     # security_code, ex_date, kind ("split"/"bonus"), purpose (BSE's free text), price_factor
@@ -461,7 +461,7 @@ def generate_market(securities: int, sessions: Sequence[dt.date], seed: int = 0)
         "prev_close": prev_close[rows, cells],
         "source_format": SOURCE_FORMAT,
     }
-    quotes = pd.DataFrame(columns, columns=list(CLEAN_COLUMNS)).astype({c: d for c, (d, _) in CLEAN_COLUMNS.items()})
+    quotes = pd.DataFrame(columns, columns=list(CLEAN_DTYPES)).astype(CLEAN_DTYPES)
 
     codes = master["security_code"].to_numpy()
     not_a_time = np.datetime64("NaT", "ns")

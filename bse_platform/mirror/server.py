@@ -22,11 +22,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import NamedTuple
-from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import pandas as pd
 
-from bse_platform.bse.client import DEFAULT_CORPORATE_ACTIONS_URL
+from bse_platform.bse.client import DEFAULT_CORPORATE_ACTIONS_URL, at_mirror
+from bse_platform.calendar import ist_datetime
 from bse_platform.bse.products import DEFAULT_BASE_URL, DEFAULT_ERAS, PRODUCTS, Era, product_for
 from bse_platform.mirror.generator import SyntheticMarket, published_file
 
@@ -60,7 +61,8 @@ class _Fault:
 class MirrorSite:
     """BSE's bhavcopy downloads for ``market``: the product ``eras`` name for each session.
 
-    ``published_through`` (None: every session) hides later sessions' files, as before publication.
+    ``published_through`` (None: every session) hides later sessions' files, as before publication;
+    ``publication_time`` (IST; None: at once) hides each session's file until that time of its day.
     ``require_browser_headers`` answers 403 to requests without ``Referer: https://www.bseindia.com/...``
     and ``Accept-Language``, or whose user agent contains a URL (BSE's firewall since Sept 2026).
     """
@@ -71,11 +73,13 @@ class MirrorSite:
         eras: Sequence[Era] = DEFAULT_ERAS,
         *,
         published_through: dt.date | None = None,
+        publication_time: dt.time | None = None,
         require_browser_headers: bool = True,
     ):
         self.market = market
         self.eras = tuple(eras)
         self.published_through = published_through
+        self.publication_time = publication_time
         self.require_browser_headers = require_browser_headers
         self._board_lots = market.board_lots
         # IIS, which serves BSE's files, matches paths case-insensitively.
@@ -101,9 +105,13 @@ class MirrorSite:
                 )
             return self._files[trade_date]
 
-    def is_published(self, trade_date: dt.date) -> bool:
-        return trade_date in self._sessions and (
-            self.published_through is None or trade_date <= self.published_through
+    def is_published(self, trade_date: dt.date, at: dt.datetime | None = None) -> bool:
+        """Whether the file of ``trade_date`` is served at ``at`` (default: now)."""
+        at = at or dt.datetime.now(dt.timezone.utc)
+        return (
+            trade_date in self._sessions
+            and (self.published_through is None or trade_date <= self.published_through)
+            and (self.publication_time is None or ist_datetime(trade_date, self.publication_time) <= at)
         )
 
     def set_fault(
@@ -299,15 +307,19 @@ class RunningMirror:
     port: int
 
     @property
+    def root_url(self) -> str:
+        """What ``BSE_MIRROR_URL`` (the ``bse`` resource's ``mirror_url``) is set to for this mirror."""
+        return f"http://{self.host}:{self.port}"
+
+    @property
     def base_url(self) -> str:
         """Stands in for ``products.DEFAULT_BASE_URL``."""
-        return f"http://{self.host}:{self.port}{BASE_PATH}"
+        return at_mirror(DEFAULT_BASE_URL, self.root_url)
 
     @property
     def corporate_actions_url(self) -> str:
         """Stands in for ``client.DEFAULT_CORPORATE_ACTIONS_URL`` (``BseClient(corporate_actions_url=...)``)."""
-        real = urlsplit(DEFAULT_CORPORATE_ACTIONS_URL)
-        return urlunsplit(("http", f"{self.host}:{self.port}", real.path, real.query, ""))
+        return at_mirror(DEFAULT_CORPORATE_ACTIONS_URL, self.root_url)
 
 
 @contextmanager

@@ -59,7 +59,7 @@ def run_part(folder: str, part: str) -> dict:
     market = _market()
     quiet = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
     with serve_mirror(MirrorSite(market)) as mirror, instance_for_test() as instance:
-        bse = BseSourceResource(base_url=mirror.base_url, corporate_actions_url=mirror.corporate_actions_url, min_interval_seconds=0)
+        bse = BseSourceResource(mirror_url=mirror.root_url, min_interval_seconds=0)
         job = build_definitions(StorageResource(base_uri=f"{folder}/data"), bse).resolve_job_def("build_features")
 
         def execute(chunk: list[dt.date]) -> float:

@@ -75,7 +75,7 @@ def main() -> None:
         total = statistics.median(sum(s.values()) for s in stages)
         print(f"    {'total':<22} {total * 1000:8.1f} ms")
 
-        bse = BseSourceResource(base_url=mirror.base_url, min_rows=1000, min_interval_seconds=0)
+        bse = BseSourceResource(mirror_url=mirror.root_url, min_rows=1000, min_interval_seconds=0)
         job = build_definitions(StorageResource(base_uri=f"{folder}/dagster"), bse).resolve_job_def("ingest_bhavcopy")
 
         def dagster_run(trade_date) -> float:

@@ -13,7 +13,7 @@ import pytest
 
 from bse_platform.bse.errors import BrokenBhavcopyError
 from bse_platform.bse.parser import parse_bhavcopy, read_bhavcopy, read_raw_bhavcopy
-from bse_platform.clean_schema import CLEAN_COLUMNS, EQUITY_CLASSES
+from bse_platform.clean_schema import CLEAN_DTYPES, EQUITY_CLASSES
 from bse_platform_tests.bse.conftest import csv_rows
 
 # (path under bse-samples, format, trade date, data rows) as SOURCES.md lists them.
@@ -140,8 +140,8 @@ def test_row_count_and_one_row_per_security(sample_bytes, path, fmt, day, rows):
 @pytest.mark.parametrize(("path", "fmt", "day", "rows"), BHAVCOPIES, ids=IDS)
 def test_clean_columns_dtypes_and_validation(sample_bytes, path, fmt, day, rows):
     frame = parse_bhavcopy(sample_bytes(path), _name(path), instrument_classes=None)
-    assert list(frame.columns) == list(CLEAN_COLUMNS)
-    assert {c: str(t) for c, t in frame.dtypes.items()} == {c: dtype for c, (dtype, _) in CLEAN_COLUMNS.items()}
+    assert list(frame.columns) == list(CLEAN_DTYPES)
+    assert {c: str(t) for c, t in frame.dtypes.items()} == CLEAN_DTYPES
     assert set(frame["source_format"]) == {fmt}
     assert read_bhavcopy(sample_bytes(path), _name(path), instrument_classes=None).validation.passed
 

@@ -5,9 +5,9 @@ import os
 import subprocess
 import sys
 
-from dagster import AssetCheckKey, AssetKey, EnvVar
+from dagster import AssetCheckKey, AssetKey
 
-from bse_platform.definitions import defs, storage_from_env
+from bse_platform.definitions import defs
 from bse_platform.defs.ingestion import CLEAN_CHECK, RAW_CHECK
 from bse_platform.defs.partitions import TRADE_DATE_PARTITIONS
 from bse_platform.features.catalog import FAMILIES
@@ -38,6 +38,25 @@ def test_assets_checks_and_job_are_defined():
     assert defs.resolve_job_def("ingest_bhavcopy").partitions_def == TRADE_DATE_PARTITIONS
 
 
+def test_every_asset_has_owners_tags_kinds_columns_and_code():
+    graph = defs.resolve_asset_graph()
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        assert node.owners and node.tags.get("layer") and node.kinds, key
+        schema = node.metadata["dagster/column_schema"]
+        assert schema.columns and all(column.description for column in schema.columns), key
+        assert node.metadata["dagster/code_references"].code_references, key
+    clean = graph.get(AssetKey("clean_bhavcopy")).metadata["dagster/column_schema"]
+    assert [c.name for c in clean.columns][:3] == ["trade_date", "security_code", "isin"]
+
+
+def test_every_check_is_partitioned_like_its_asset():
+    """The UI's Checks › Partitions needs it; a check without partitions shows nothing there."""
+    graph = defs.resolve_asset_graph()
+    for check_key in graph.asset_check_keys:
+        assert graph.get(check_key).partitions_def == TRADE_DATE_PARTITIONS, check_key
+
+
 def test_partitions_are_trade_dates():
     keys = set(TRADE_DATE_PARTITIONS.get_partition_keys())
     assert "2025-08-15" not in keys  # Independence Day
@@ -50,21 +69,44 @@ def test_partitions_are_trade_dates():
     assert TRADE_DATE_PARTITIONS.timezone == "Asia/Kolkata"
 
 
-def test_s3_credentials_are_environment_variables_read_at_run_time(monkeypatch):
-    monkeypatch.setenv("BSE_STORAGE_URI", "s3://bse/platform")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "an-access-key")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "a-secret-value")
-    storage = storage_from_env()
-    assert storage.s3_access_key_id == EnvVar("AWS_ACCESS_KEY_ID")
-    assert storage.s3_secret_access_key == EnvVar("AWS_SECRET_ACCESS_KEY")
+def _resource_defaults(environment: dict[str, str], code: str) -> str:
+    """What the code location makes of ``environment``, printed by ``code`` in a fresh process."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BSE_", "AWS_", "REDIS_URL"))} | environment
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    return completed.stdout.strip()
 
 
-def test_without_credentials_in_the_environment_s3_uses_the_default_aws_chain(monkeypatch):
-    monkeypatch.setenv("BSE_STORAGE_URI", "s3://bse/platform")
-    monkeypatch.delenv("AWS_ACCESS_KEY_ID", raising=False)
-    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY", raising=False)
-    storage = storage_from_env()
-    assert storage.s3_access_key_id is None and storage.s3_secret_access_key is None
+def test_s3_credentials_are_environment_variables_read_at_run_time():
+    printed = _resource_defaults(
+        {"BSE_STORAGE_URI": "s3://bse/platform", "AWS_ACCESS_KEY_ID": "an-access-key", "AWS_SECRET_ACCESS_KEY": "a-secret-value"},
+        "from bse_platform.defs.resources import StorageResource as S; s = S(); "
+        "print(s.base_uri, type(s.s3_access_key_id).__name__, s.s3_access_key_id.env_var_name, s.s3_secret_access_key.env_var_name)",
+    )
+    assert printed == "s3://bse/platform EnvVar AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY"  # names, never values
+
+
+def test_without_credentials_in_the_environment_s3_uses_the_default_aws_chain():
+    printed = _resource_defaults(
+        {"BSE_STORAGE_URI": "s3://bse/platform"},
+        "from bse_platform.defs.resources import StorageResource as S; s = S(); print(s.s3_access_key_id, s.s3_secret_access_key)",
+    )
+    assert printed == "None None"
+
+
+def test_editing_one_field_at_launch_keeps_the_others_from_the_environment(tmp_path):
+    """Run config naming one field of the ``bse`` resource: the mirror URL still comes from the environment."""
+    printed = _resource_defaults(
+        {"BSE_MIRROR_URL": "http://127.0.0.1:8765", "BSE_MIN_ROWS": "50", "DAGSTER_HOME": str(tmp_path)},
+        "from dagster import asset, materialize, DagsterInstance\n"
+        "from bse_platform.defs.resources import BseSourceResource\n"
+        "@asset\n"
+        "def probe(bse: BseSourceResource):\n"
+        "    print(bse.client().base_url, bse.min_rows, bse.timeout_seconds)\n"
+        "materialize([probe], resources={'bse': BseSourceResource()}, instance=DagsterInstance.ephemeral(),\n"
+        "    run_config={'resources': {'bse': {'config': {'timeout_seconds': 5}}}})",
+    )
+    assert "http://127.0.0.1:8765/download/BhavCopy/Equity/ 50 5.0" in printed
 
 
 def test_today_has_a_partition_from_midnight_ist():

@@ -10,10 +10,11 @@ from bse_platform.bse import parse_bhavcopy
 from bse_platform.calendar import TradingCalendar
 from bse_platform.definitions import build_resources
 from bse_platform.defs.corporate_actions import UNPARSED_CHECK, corporate_actions
-from bse_platform.defs.features import SCHEMA_CHECK, feature_families
+from bse_platform.defs.features import feature_families
+from bse_platform.features.quality import SCHEMA_CHECK
 from bse_platform.defs.ingestion import clean_bhavcopy, raw_bhavcopy
 from bse_platform.defs.resources import BseSourceResource, StorageResource
-from bse_platform.defs.sensors import recompute_features_after_late_corporate_actions
+from bse_platform.defs.automation import recompute_features_after_late_corporate_actions
 from bse_platform.features.catalog import FAMILIES
 from bse_platform.features.compute import compute_family
 from bse_platform.mirror.generator import generate_market
@@ -50,7 +51,7 @@ def storage(tmp_path, market, features_mirror):
 
 def run(features_mirror, storage, instance, selection_override=None, **kwargs):
     bse = BseSourceResource(
-        base_url=features_mirror.base_url, corporate_actions_url=features_mirror.corporate_actions_url, min_interval_seconds=0
+        mirror_url=features_mirror.root_url, min_interval_seconds=0
     )
     return materialize(
         ALL_ASSETS, selection=selection_override or FEATURES_AND_ACTIONS, instance=instance,
@@ -108,11 +109,29 @@ def test_corrupted_input_fails_the_blocking_schema_check(features_mirror, storag
     assert {e.asset_key.path[-1] for e in failed} >= {"moving_averages", "returns"}  # sma_5 < 0, range_hl < 0
     assert all(e.partition == day.isoformat() for e in failed)
     assert str(victim) in failed[0].metadata["failing_rows"].value
+    # A failed blocking check leaves no partial output; families that passed are stored.
+    materialized = {e.asset_key.path[-1] for e in result.get_asset_materialization_events()}
+    for family in FAMILIES:
+        assert (family in materialized) == bool(store.list_files(family)) == (family not in {e.asset_key.path[-1] for e in failed})
+
+
+def test_a_gap_in_the_lookback_fails_naming_the_missing_date(features_mirror, storage, instance):
+    store = storage.store()
+    gap = RANGE[20]
+    store.delete(f"clean_bhavcopy/trade_date={gap}/data.parquet")
+    result = run(features_mirror, storage, instance, tags=range_tags(RANGE[25:30]))
+    assert not result.success
+    assert not [e for e in result.get_asset_materialization_events() if e.asset_key.path[-1] in FAMILIES]
+    (failure,) = result.get_step_failure_events()
+    message = str(failure.step_failure_data.user_failure_data.description)
+    assert f"clean_bhavcopy has no stored partition for 1 trade date(s): {gap}" in message
+    assert f"({RANGE[25]} .. {RANGE[29]})" in message
+    assert all(not store.list_files(family) for family in FAMILIES)
 
 
 def test_one_family_can_be_materialized_alone(features_mirror, storage, instance):
     bse = BseSourceResource(
-        base_url=features_mirror.base_url, corporate_actions_url=features_mirror.corporate_actions_url, min_interval_seconds=0
+        mirror_url=features_mirror.root_url, min_interval_seconds=0
     )
     resources = build_resources(storage, bse)
     day = RANGE[-1].isoformat()

@@ -5,11 +5,11 @@ import uuid
 
 import pandas as pd
 import pytest
-from dagster import AssetKey, materialize
+from dagster import AssetKey, EnvVar, materialize
 from dagster._serdes import serialize_value
 
 from bse_platform.bse import parse_bhavcopy
-from bse_platform.definitions import build_resources, storage_from_env
+from bse_platform.definitions import build_resources
 from bse_platform.defs.ingestion import CLEAN_CHECK, RAW_CHECK, clean_bhavcopy, raw_bhavcopy
 from bse_platform.defs.resources import BseSourceResource, StorageResource
 from bse_platform.mirror.generator import published_file
@@ -26,7 +26,7 @@ def ingest(mirror, storage: StorageResource, day, instance, selection=None, **bs
         [raw_bhavcopy, clean_bhavcopy],
         partition_key=day.isoformat(),
         instance=instance,
-        resources=build_resources(storage, BseSourceResource(base_url=mirror.base_url, **settings)),
+        resources=build_resources(storage, BseSourceResource(mirror_url=mirror.root_url, **settings)),
         selection=selection,
         raise_on_error=False,
     )
@@ -186,11 +186,15 @@ def test_raw_partition_keeps_only_the_latest_products_file(mirror, local, instan
 def test_s3_secret_comes_from_the_environment_and_never_reaches_the_event_log(mirror, instance, monkeypatch):
     secret = f"secret-{uuid.uuid4().hex}"
     with moto_s3_endpoint() as (endpoint, bucket):
-        monkeypatch.setenv("BSE_STORAGE_URI", f"s3://{bucket}/platform")
-        monkeypatch.setenv("BSE_S3_ENDPOINT_URL", endpoint)
         monkeypatch.setenv("AWS_ACCESS_KEY_ID", ACCESS_KEY)
         monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret)
-        result = ingest(mirror, storage_from_env(), DAY, instance)
+        storage = StorageResource(
+            base_uri=f"s3://{bucket}/platform",
+            s3_endpoint_url=endpoint,
+            s3_access_key_id=EnvVar("AWS_ACCESS_KEY_ID"),  # what the settings make of them (test_definitions)
+            s3_secret_access_key=EnvVar("AWS_SECRET_ACCESS_KEY"),
+        )
+        result = ingest(mirror, storage, DAY, instance)
         assert result.success, failure_message(result)
 
     run = instance.get_run_by_id(result.run_id)

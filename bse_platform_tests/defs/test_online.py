@@ -9,10 +9,10 @@ from dagster import build_sensor_context
 
 from bse_platform.calendar import BSE_TIMEZONE
 from bse_platform.definitions import build_definitions, defs
-from bse_platform.defs import publication
-from bse_platform.defs.publication import bse_publication_sensor
-from bse_platform.defs.online import RedisResource
-from bse_platform.defs.resources import BseSourceResource, StorageResource
+from bse_platform.defs import automation, clock
+from bse_platform.defs.automation import bse_publication_sensor, online_freshness_sensor
+from bse_platform.defs.online import ONLINE_FRESHNESS_CHECK
+from bse_platform.defs.resources import BseSourceResource, RedisResource, StorageResource
 from bse_platform.features.catalog import definitions_version, feature_names
 from bse_platform.online import UnknownSecurityError
 from bse_platform_tests.conftest import RECENT_SESSIONS
@@ -39,9 +39,7 @@ def online(tmp_path):
 
 
 def daily_job(mirror, tmp_path, online):
-    bse = BseSourceResource(
-        base_url=mirror.base_url, corporate_actions_url=mirror.corporate_actions_url, min_rows=10, min_interval_seconds=0
-    )
+    bse = BseSourceResource(mirror_url=mirror.root_url, min_rows=10, min_interval_seconds=0)
     return build_definitions(StorageResource(base_uri=str(tmp_path / "data")), bse, online).resolve_job_def("daily_trade_date")
 
 
@@ -80,8 +78,8 @@ def test_the_sensors_run_request_ends_with_the_new_trade_date_online(mirror, tmp
     """End to end: BSE publishes at 8 PM, the sensor requests the run, the run leaves it in Redis."""
     previous, day = RECENT_SESSIONS[-2], RECENT_SESSIONS[-1]
     mirror.site.published_through = previous
-    monkeypatch.setattr(publication, "_now", lambda: dt.datetime.combine(day, dt.time(20, 10), tzinfo=ZoneInfo(BSE_TIMEZONE)))
-    bse = BseSourceResource(base_url=mirror.base_url, min_interval_seconds=0, retries=0)
+    monkeypatch.setattr(clock, "now", lambda: dt.datetime.combine(day, dt.time(20, 10), tzinfo=ZoneInfo(BSE_TIMEZONE)))
+    bse = BseSourceResource(mirror_url=mirror.root_url, min_interval_seconds=0, retries=0)
     repository = defs.get_repository_def()
 
     def tick():
@@ -94,3 +92,43 @@ def test_the_sensors_run_request_ends_with_the_new_trade_date_online(mirror, tmp
     job = daily_job(mirror, tmp_path, online)
     assert job.execute_in_process(partition_key=request.partition_key, instance=instance, run_config=QUIET).success
     assert online.store().client().snapshot().trade_date == day
+
+
+def ist(day: dt.date, hh_mm: str) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.fromisoformat(hh_mm), tzinfo=ZoneInfo(BSE_TIMEZONE))
+
+
+def freshness_of(result) -> object:
+    (evaluation,) = [e for e in result.get_asset_check_evaluations() if e.check_name == ONLINE_FRESHNESS_CHECK]
+    return evaluation
+
+
+def test_the_sync_reports_whether_the_vectors_were_online_by_the_deadline(mirror, tmp_path, instance, online, monkeypatch):
+    job = daily_job(mirror, tmp_path, online)
+    on_time, late = RECENT_SESSIONS[-2], RECENT_SESSIONS[-1]
+    monkeypatch.setattr(clock, "now", lambda: ist(on_time, "20:40"))
+    evaluation = freshness_of(job.execute_in_process(partition_key=on_time.isoformat(), instance=instance, run_config=QUIET))
+    assert evaluation.passed and evaluation.partition == on_time.isoformat()
+    monkeypatch.setattr(clock, "now", lambda: ist(late, "23:30"))
+    evaluation = freshness_of(job.execute_in_process(partition_key=late.isoformat(), instance=instance, run_config=QUIET))
+    assert not evaluation.passed and evaluation.metadata["minutes_late"].value == 30.0
+
+
+def test_the_freshness_sensor_fails_a_trade_date_whose_vectors_never_came(mirror, tmp_path, instance, online, monkeypatch):
+    online_day, missing_day = RECENT_SESSIONS[-2], RECENT_SESSIONS[-1]
+    monkeypatch.setattr(clock, "now", lambda: ist(online_day, "20:40"))
+    daily_job(mirror, tmp_path, online).execute_in_process(partition_key=online_day.isoformat(), instance=instance, run_config=QUIET)
+
+    def tick(now: dt.datetime, cursor: str | None):
+        monkeypatch.setattr(clock, "now", lambda: now)
+        return online_freshness_sensor.evaluate_tick(build_sensor_context(instance=instance, cursor=cursor))
+
+    before = tick(ist(missing_day, "22:59"), online_day.isoformat())
+    assert before.asset_events == [] and before.skip_message  # its deadline has not passed
+    after = tick(ist(missing_day, "23:01"), online_day.isoformat())
+    (event,) = after.asset_events
+    assert (event.check_name, event.partition, event.passed) == (ONLINE_FRESHNESS_CHECK, missing_day.isoformat(), False)
+    assert after.cursor == missing_day.isoformat()
+    assert tick(ist(missing_day, "23:30"), after.cursor).asset_events == []  # reported once
+    online_in_time = tick(ist(online_day, "23:01"), None)  # a first tick judges the latest due date only
+    assert online_in_time.asset_events == [] and online_in_time.cursor == online_day.isoformat()

@@ -1,9 +1,10 @@
 """The publication sensor and the fallback schedule, ticked at explicit IST times.
 
 The sensor asks the real client against the loopback BSE mirror (sessions 2025-08-18..29, the 27th
-a holiday); ``publication._now`` stands in for the tick's clock.
+a holiday); ``clock.now`` stands in for the tick's clock.
 """
 
+import dataclasses
 import datetime as dt
 import os
 import subprocess
@@ -16,9 +17,9 @@ from dagster._core.test_utils import create_run_for_test
 
 from bse_platform.bse import AccessDeniedError, SourceUnavailableError
 from bse_platform.definitions import defs
-from bse_platform.defs import publication
+from bse_platform.defs import automation, clock
 from bse_platform.defs.jobs import daily_trade_date_job
-from bse_platform.defs.publication import bse_publication_sensor, daily_schedule
+from bse_platform.defs.automation import bse_publication_sensor, daily_schedule
 from bse_platform.defs.resources import BseSourceResource
 
 IST = ZoneInfo("Asia/Kolkata")
@@ -34,8 +35,8 @@ def tick(mirror, instance, monkeypatch):
     repository = defs.get_repository_def()
 
     def run(now: dt.datetime, cursor: str | None):
-        monkeypatch.setattr(publication, "_now", lambda: now)
-        bse = BseSourceResource(base_url=mirror.base_url, min_interval_seconds=0, retries=0, backoff_seconds=0.01)
+        monkeypatch.setattr(clock, "now", lambda: now)
+        bse = BseSourceResource(mirror_url=mirror.root_url, min_interval_seconds=0, retries=0, backoff_seconds=0.01)
         context = build_sensor_context(instance=instance, cursor=cursor, resources={"bse": bse}, repository_def=repository)
         data = bse_publication_sensor.evaluate_tick(context)
         return data.run_requests, data.skip_message, data.cursor
@@ -91,8 +92,8 @@ def test_source_error_fails_the_tick_and_keeps_the_cursor(tick, mirror):
 
 
 def test_source_refusal_fails_the_tick(mirror, instance, monkeypatch):
-    monkeypatch.setattr(publication, "_now", lambda: at("2025-08-26", "20:10"))
-    bse = BseSourceResource(base_url=mirror.base_url, headers={"User-Agent": "curl"}, min_interval_seconds=0, retries=0)
+    monkeypatch.setattr(clock, "now", lambda: at("2025-08-26", "20:10"))
+    bse = BseSourceResource(mirror_url=mirror.root_url, headers={"User-Agent": "curl"}, min_interval_seconds=0, retries=0)
     context = build_sensor_context(instance=instance, cursor="2025-08-25", resources={"bse": bse}, repository_def=defs.get_repository_def())
     with pytest.raises(AccessDeniedError, match="403"):
         bse_publication_sensor.evaluate_tick(context)
@@ -103,7 +104,7 @@ def test_catch_up_after_missed_days_is_bounded(tick, monkeypatch):
     # Missed 20, 21, 22, 25, 26, 28, 29 (27 a holiday): the last five are requested, in order.
     assert [r.partition_key for r in requests] == ["2025-08-22", "2025-08-25", "2025-08-26", "2025-08-28", "2025-08-29"]
     assert len({r.run_key for r in requests}) == 5 and skip is None and cursor == "2025-08-29"
-    monkeypatch.setattr(publication, "MAX_CATCH_UP", 2)
+    monkeypatch.setattr(automation, "SETTINGS", dataclasses.replace(automation.SETTINGS, max_catch_up=2))
     requests, _, cursor = tick(at("2025-08-29", "21:00"), "2025-08-19")
     assert [r.partition_key for r in requests] == ["2025-08-28", "2025-08-29"] and cursor == "2025-08-29"
 
@@ -117,11 +118,13 @@ def test_catch_up_stops_at_the_first_unpublished_date(tick, mirror):
 def test_settings_come_from_the_environment():
     environment = os.environ | {"BSE_SENSOR_INTERVAL_SECONDS": "60", "BSE_PUBLICATION_TIME": "19:30", "BSE_SENSOR_MAX_CATCH_UP": "3"}
     code = (
-        "from bse_platform.defs import publication as p; "
-        "print(p.bse_publication_sensor.minimum_interval_seconds, p.PUBLICATION_TIME, p.MAX_CATCH_UP)"
+        "from bse_platform.defs import automation as a; from bse_platform.defs.features import FeatureConfig; "
+        "print(a.bse_publication_sensor.minimum_interval_seconds, a.SETTINGS.publication_time, a.SETTINGS.max_catch_up, "
+        "FeatureConfig().publication_time)"
     )
     completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=environment, timeout=120)
-    assert completed.stdout.split() == ["60", "19:30:00", "3"], completed.stderr[-2000:]
+    # The sensor and the features' available_at follow the same publication time.
+    assert completed.stdout.split() == ["60", "19:30:00", "3", "19:30"], completed.stderr[-2000:]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -6,7 +6,8 @@ import pytest
 
 from bse_platform.features.catalog import FAMILIES
 from bse_platform.features.compute import compute_family
-from bse_platform.features.quality import feature_schema, null_share_after_warmup, unexplained_jumps
+from bse_platform.features.quality import feature_schema, null_share_after_warmup
+from bse_platform.features.returns import unexplained_jumps
 from bse_platform.validation import validate
 from bse_platform_tests.features.conftest import SESSIONS
 
@@ -54,10 +55,10 @@ def test_a_jump_without_a_corporate_action_is_flagged_and_one_with_it_is_not(fea
     result = compute_family(FAMILIES["returns"], feature_market.quotes, actions, SESSIONS)
     on_ex_dates = result.action_factor.ne(1.0)
     assert on_ex_dates.sum() >= 3  # the generated splits and bonus issues took effect
-    assert unexplained_jumps(result).empty  # their raw jumps are explained, the adjusted returns are small
+    assert not unexplained_jumps(result).any()  # their raw jumps are explained, the adjusted returns are small
 
     forgotten = compute_family(FAMILIES["returns"], feature_market.quotes, actions.iloc[:0], SESSIONS)
-    flagged = unexplained_jumps(forgotten)
+    flagged = forgotten.rows[unexplained_jumps(forgotten)]
     expected = actions.merge(forgotten.rows, left_on=["security_code", "ex_date"], right_on=["security_code", "trade_date"])
     assert set(flagged["security_code"]) >= set(expected.loc[expected["ret_1d"].abs() > 0.25, "security_code"])
     assert len(flagged) > 0

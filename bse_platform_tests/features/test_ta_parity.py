@@ -1,7 +1,6 @@
 """The vectorized families equal `ta` applied per security to the adjusted series (rtol 1e-9)."""
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from bse_platform.features.catalog import FAMILIES

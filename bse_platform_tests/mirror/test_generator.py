@@ -13,7 +13,7 @@ from bse_platform.bse import parse_bhavcopy
 from bse_platform.bse.formats import FORMATS
 from bse_platform.bse.products import PRODUCTS
 from bse_platform.calendar import TradingCalendar
-from bse_platform.clean_schema import CLEAN_COLUMNS, clean_bhavcopy_schema
+from bse_platform.clean_schema import CLEAN_DTYPES, clean_bhavcopy_schema
 from bse_platform.mirror import SyntheticMarket, generate_market, published_file, render_bhavcopy
 
 ISIN = re.compile(r"^[A-Z]{2}[A-Z0-9]{9}[0-9]$")
@@ -47,7 +47,7 @@ def test_same_seed_same_files_other_seed_other_files(sessions):
 
 
 def test_quotes_follow_the_clean_schema(market):
-    assert list(market.quotes.columns) == list(CLEAN_COLUMNS)
+    assert list(market.quotes.columns) == list(CLEAN_DTYPES)
     clean_bhavcopy_schema().validate(market.quotes, lazy=True)
     keys = market.quotes[["trade_date", "security_code"]]
     assert keys.equals(keys.sort_values(["trade_date", "security_code"])), "sorted by date, then code"

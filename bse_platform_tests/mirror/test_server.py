@@ -13,11 +13,11 @@ import pytest
 import requests
 
 from bse_platform.bse import BhavcopyError, parse_bhavcopy
-from bse_platform.bse.client import DEFAULT_HEADERS, BseClient
+from bse_platform.bse.client import DEFAULT_HEADERS, BseClient, at_mirror
 from bse_platform.bse.errors import AccessDeniedError, NotPublishedError
 from bse_platform.bse.parser import looks_like_html
-from bse_platform.bse.products import bhavcopy_url
-from bse_platform.calendar import TradingCalendar
+from bse_platform.bse.products import DEFAULT_BASE_URL, bhavcopy_url
+from bse_platform.calendar import TradingCalendar, ist_datetime
 from bse_platform.corporate_actions import corporate_action_factors, read_corporate_actions_export
 from bse_platform.mirror import MirrorSite, RunningMirror, SyntheticMarket, generate_market, serve_mirror
 from bse_platform.mirror.server import CORPORATE_ACTIONS, CORPORATE_ACTIONS_HEADER, CORPORATE_ACTIONS_PATH
@@ -87,6 +87,14 @@ def test_unpublished_then_published(mirror, site):
     assert get(mirror, LAST_BSE_EQ_BHAVCOPY_DAY).content == site.content(LAST_BSE_EQ_BHAVCOPY_DAY)
     site.published_through = FIRST_UDIFF_DAY
     assert get(mirror, FIRST_UDIFF_DAY).content == site.content(FIRST_UDIFF_DAY)
+
+
+def test_a_publication_time_hides_each_days_file_until_then(market):
+    day = market.sessions[-1]
+    site = MirrorSite(market, publication_time=dt.time(20, 0))
+    assert site.is_published(market.sessions[0])  # long past
+    assert not site.is_published(day, at=ist_datetime(day, dt.time(19, 59)))
+    assert site.is_published(day, at=ist_datetime(day, dt.time(20, 0)))
 
 
 @pytest.mark.parametrize(
@@ -180,9 +188,9 @@ def test_the_command_line_serves_until_interrupted():
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         lines = [process.stdout.readline() for _ in range(3)]
-        base_url = lines[-1].strip()
-        assert base_url.startswith("http://127.0.0.1:"), lines
-        response = requests.get(bhavcopy_url(dt.date(2024, 7, 5), base_url), headers=BROWSER, timeout=10)
+        root_url = lines[-1].split("BSE_MIRROR_URL=")[-1].split()[0]  # "In another terminal: BSE_MIRROR_URL=... make ui"
+        assert root_url.startswith("http://127.0.0.1:"), lines
+        response = requests.get(bhavcopy_url(dt.date(2024, 7, 5), at_mirror(DEFAULT_BASE_URL, root_url)), headers=BROWSER, timeout=10)
         assert response.status_code == 200 and response.content[:2] == b"PK"
     finally:
         process.send_signal(signal.SIGINT)

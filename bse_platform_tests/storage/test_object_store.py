@@ -5,7 +5,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from bse_platform.storage import PARQUET_FILE, partition_dir
+from bse_platform.storage import PARQUET_FILE, MissingPartitionsError, partition_dir
 
 DAY_1, DAY_2 = dt.date(2025, 8, 25), dt.date(2025, 8, 26)
 
@@ -50,7 +50,7 @@ def test_frames_round_trip_through_partitions(store):
 
 def test_missing_partition_is_a_clear_error(store):
     store.write_parquet(f"{partition_dir('clean', DAY_1)}/{PARQUET_FILE}", _table([1]))
-    with pytest.raises(FileNotFoundError, match="trade_date=2025-08-26"):
+    with pytest.raises(MissingPartitionsError, match="2025-08-26"):
         store.read_partitions("clean", [DAY_1, DAY_2])
 
 

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bse_platform.calendar import TradingCalendar
-from bse_platform.publication import TickPlan, plan_tick
+from bse_platform.publication_plan import TickPlan, plan_tick
 
 IST = ZoneInfo("Asia/Kolkata")
 CALENDAR = TradingCalendar()

@@ -19,9 +19,8 @@ from dataclasses import dataclass, field
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from bse_platform.calendar import BSE_TIMEZONE
+from bse_platform.calendar import BSE_PUBLICATION_TIME, BSE_TIMEZONE, ist_datetime
 
-DEFAULT_PUBLICATION_TIME = dt.time(20, 0)
 DEFAULT_MAX_CATCH_UP = 5
 
 _IST = ZoneInfo(BSE_TIMEZONE)
@@ -45,18 +44,13 @@ class TickPlan:
     skip_reason: str | None = None  # set when run_dates is empty
 
 
-def publication_moment(trade_date: dt.date, publication_time: dt.time = DEFAULT_PUBLICATION_TIME) -> dt.datetime:
-    """When ``trade_date``'s file is expected: the date at ``publication_time`` IST."""
-    return dt.datetime.combine(trade_date, publication_time, tzinfo=_IST)
-
-
 def plan_tick(
     now: dt.datetime,
     cursor: dt.date | None,
     calendar: SessionCalendar,
     is_published: Callable[[dt.date], bool],
     *,
-    publication_time: dt.time = DEFAULT_PUBLICATION_TIME,
+    publication_time: dt.time = BSE_PUBLICATION_TIME,
     max_catch_up: int = DEFAULT_MAX_CATCH_UP,
 ) -> TickPlan:
     """The trade dates to request at ``now`` (tz-aware) after ``cursor``; see the module docstring."""
@@ -72,7 +66,7 @@ def plan_tick(
         window_start = max(window_start, cursor + dt.timedelta(days=1))
     window_start = max(window_start, calendar.start)
     recent = calendar.sessions(window_start, today) if window_start <= today else []
-    eligible = [day for day in recent if publication_moment(day, publication_time) <= now]
+    eligible = [day for day in recent if ist_datetime(day, publication_time) <= now]
     after_cursor = [day for day in eligible if cursor is None or day > cursor]
     candidates = after_cursor[-1:] if cursor is None else after_cursor[-max_catch_up:]
 
