@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
-# The local Dagster instance lives in .dagster_home/, configured by the top-level dagster.yaml
+# The local Dagster instance lives in .dagster_home/, configured by deploy/local/dagster.yaml
 # (for the demo and the UI; tests make their own temporary instances).
 DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 INSTANCE := $(DAGSTER_HOME)/dagster.yaml
@@ -17,9 +17,9 @@ $(INSTALLED): pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $@
 
-$(INSTANCE): dagster.yaml
+$(INSTANCE): deploy/local/dagster.yaml
 	mkdir -p $(DAGSTER_HOME)
-	cp dagster.yaml $@
+	cp deploy/local/dagster.yaml $@
 
 demo: $(INSTALLED) $(INSTANCE)  ## the main job on embedded defaults: offline BSE mirror -> raw + clean, 60 trade dates
 	$(PY) -m bse_platform.demo
@@ -30,8 +30,9 @@ test: $(INSTALLED)  ## the test suite
 bench: $(INSTALLED)  ## benchmarks; e.g. make bench WHAT=ingest
 	$(PY) -m bse_platform_tests.benchmarks $(WHAT)
 
-ui: $(INSTALLED) $(INSTANCE)  ## the Dagster UI on http://127.0.0.1:3000
-	$(VENV)/bin/dagster dev -w workspace.yaml
+# `dg dev` supersedes `dagster dev` for projects laid out for dg; its warning saying so is not for this one.
+ui: $(INSTALLED) $(INSTANCE)  ## the Dagster UI on http://127.0.0.1:3000 (webserver and daemon)
+	PYTHONWARNINGS='ignore:Function `dev_command` is superseded' $(VENV)/bin/dagster dev -w workspace.yaml
 
 mirror: $(INSTALLED)  ## serve a synthetic BSE on loopback (see README for BSE_BASE_URL)
 	$(PY) -m bse_platform.mirror

@@ -20,7 +20,7 @@ def column_schema(schema: pa.DataFrameSchema) -> TableSchema:
                 str(column.dtype),
                 description=column.description,
                 constraints=TableColumnConstraints(
-                    nullable=column.nullable, unique=column.unique, other=[str(check) for check in column.checks]
+                    nullable=column.nullable, unique=column.unique, other=[check.error or check.name for check in column.checks]
                 ),
             )
             for name, column in schema.columns.items()

@@ -198,6 +198,6 @@ def _partition_metadata(family: FeatureFamily, result: FamilyResult, partitions:
         yield partition, {
             "rows": len(of_day),
             "securities": int(of_day["security_code"].nunique()),
-            "null_share": float(nulls.mean()),
+            "null_share": round(float(nulls.mean()), 4),
             "null_share_by_column": MetadataValue.json(nulls.round(4).to_dict()),
         }

@@ -22,6 +22,13 @@ def test_dagster_validates_the_code_location():
     assert completed.returncode == 0, completed.stderr[-2000:]
 
 
+def test_loading_the_code_location_prints_no_warnings():
+    """What `make ui` and every run worker print on start: nothing a user can do nothing about."""
+    code = "from bse_platform.definitions import defs\nfor job in defs.jobs: defs.resolve_job_def(job.name)"
+    completed = subprocess.run([sys.executable, "-W", "default", "-c", code], capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0 and "Warning" not in completed.stderr, completed.stderr[-2000:]
+
+
 def test_assets_checks_and_job_are_defined():
     graph = defs.resolve_asset_graph()
     families = set(FAMILIES)

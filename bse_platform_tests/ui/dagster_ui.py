@@ -1,7 +1,7 @@
 """A real Dagster webserver and daemon on loopback, over an instance of the test's own, and the
 GraphQL API the UI reads: what a user's browser sees, without the browser.
 
-The instance is configured by the repository's own ``dagster.yaml`` (the one ``make ui`` uses) and
+The instance is configured by the repository's ``deploy/local/dagster.yaml`` (the one ``make ui`` uses) and
 the code location loads from ``workspace.yaml``, with the deployment's settings in ``environment``.
 Both processes are started in sessions of their own and stopped by their ids.
 """
@@ -63,7 +63,7 @@ class DagsterUI:
 def dagster_ui(home: Path, environment: Mapping[str, str], *, daemon: bool = True) -> Iterator[DagsterUI]:
     """``dagster-webserver`` (and ``dagster-daemon``) for the instance in ``home``."""
     home.mkdir(parents=True, exist_ok=True)
-    shutil.copy(REPO / "dagster.yaml", home / "dagster.yaml")
+    shutil.copy(REPO / "deploy" / "local" / "dagster.yaml", home / "dagster.yaml")
     logs = home / "process-logs"
     logs.mkdir(exist_ok=True)
     port = free_port()
