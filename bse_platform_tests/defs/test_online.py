@@ -9,7 +9,7 @@ from dagster import build_sensor_context
 
 from bse_platform.calendar import BSE_TIMEZONE
 from bse_platform.definitions import build_definitions, defs
-from bse_platform.defs import automation, clock
+from bse_platform.defs import clock
 from bse_platform.defs.automation import bse_publication_sensor, online_freshness_sensor
 from bse_platform.defs.online import ONLINE_FRESHNESS_CHECK
 from bse_platform.defs.resources import BseSourceResource, RedisResource, StorageResource
