@@ -69,6 +69,13 @@ TEXT_COLUMNS = tuple(name for name, column in CLEAN_SCHEMA.columns.items() if st
 CLEAN_DTYPES = {name: "object" if name in TEXT_COLUMNS else str(column.dtype) for name, column in CLEAN_SCHEMA.columns.items()}
 
 
+def trusted_vwap(turnover: pd.Series, volume: pd.Series, low: pd.Series, high: pd.Series) -> pd.Series:
+    """turnover / volume where it can be a volume-weighted price: positive turnover and volume, and
+    within [low, high] (BSE rounds turnover to whole rupees, so thin trades fall outside); else null."""
+    vwap = turnover / volume.astype("float64").where(volume > 0)
+    return vwap.where((turnover > 0) & vwap.between(low, high))
+
+
 def clean_bhavcopy_schema(trade_date: dt.date | None = None) -> pa.DataFrameSchema:
     """The clean table's schema; with ``trade_date``, every row must be of that date."""
     if trade_date is None:

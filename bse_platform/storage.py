@@ -10,11 +10,12 @@ upload completes. Rewriting a partition replaces its files.
 import datetime as dt
 import os
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from urllib.parse import urlsplit
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
@@ -101,28 +102,40 @@ class ObjectStore:
         self.write_parquet(f"{partition_dir(dataset, trade_date)}/{PARQUET_FILE}", table)
 
     def read_partitions(
-        self, dataset: str, trade_dates: Iterable[dt.date], *, history_may_start_later: bool = False
+        self,
+        dataset: str,
+        trade_dates: Iterable[dt.date],
+        *,
+        columns: Sequence[str] | None = None,
+        where: pc.Expression | None = None,
     ) -> pd.DataFrame:
-        """The partitions of ``trade_dates`` in one scan, ``trade_date`` (from the path) as the first column.
+        """The partitions of ``trade_dates`` in one scan, ``trade_date`` (from the path) as the first
+        column; only ``columns`` (default all) of the rows matching ``where`` (default all).
 
-        Every partition must be stored (else ``MissingPartitionsError`` names the missing dates),
-        except, with ``history_may_start_later``, the oldest ones before the first stored date (a
-        lookback reaching before the data begins); never a gap.
+        Every partition must be stored, else ``MissingPartitionsError`` names the missing dates.
         """
         days = sorted(trade_dates)
+        if not days:
+            return pd.DataFrame({name: [] for name in [PARTITION_COLUMN, *(columns or ())]}).astype({PARTITION_COLUMN: "datetime64[ns]"})
         paths = [self._path(f"{partition_dir(dataset, d)}/{PARQUET_FILE}") for d in days]
         stored = [info.type == pafs.FileType.File for info in self._fs.get_file_info(paths)]
-        first = stored.index(True) if history_may_start_later and any(stored) else 0
-        missing = [day for day, exists in zip(days[first:], stored[first:]) if not exists]
+        missing = [day for day, exists in zip(days, stored) if not exists]
         if missing:
             raise MissingPartitionsError(dataset, missing)
-        paths = paths[first:]
-        table = ds.dataset(
-            paths, filesystem=self._fs, format="parquet", partitioning=_HIVE_DATE, partition_base_dir=self._path(dataset)
-        ).to_table()
+        scan = ds.dataset(paths, filesystem=self._fs, format="parquet", partitioning=_HIVE_DATE, partition_base_dir=self._path(dataset))
+        table = scan.to_table(columns=None if columns is None else [PARTITION_COLUMN, *columns], filter=where)
         frame = table.to_pandas(date_as_object=False)
         frame[PARTITION_COLUMN] = frame[PARTITION_COLUMN].astype("datetime64[ns]")
         return frame[[PARTITION_COLUMN, *(c for c in frame.columns if c != PARTITION_COLUMN)]]
+
+    def stored_partitions(self, dataset: str) -> list[dt.date]:
+        """The trade dates ``dataset`` has a stored partition for, oldest first (one listing)."""
+        prefix = f"{dataset}/{PARTITION_COLUMN}="
+        return sorted(
+            dt.date.fromisoformat(key.removeprefix(prefix).split("/")[0])
+            for key in self.list_files(dataset)
+            if key.startswith(prefix) and key.endswith(f"/{PARQUET_FILE}")
+        )
 
     def list_files(self, prefix: str) -> list[str]:
         """Keys of the files under ``prefix`` (a folder), skipping in-flight temporary files."""

@@ -12,9 +12,9 @@
   passed without its vectors online, reports the ``online_by_deadline`` check of that partition as
   failed (a materialization reports it itself).
 * ``recompute_features_after_late_corporate_actions``: when a corporate_actions partition is
-  re-materialized with different actions, re-runs the feature partitions already built that read it.
-  Dagster's own staleness tracking skips partition mappings over 100 upstream partitions, and the
-  features read their lookback themselves, so the dependency is followed here explicitly.
+  re-materialized with different actions, re-runs the feature partitions already built whose history
+  reads the rows those actions adjust. The features read their history themselves (Dagster sees only
+  the same-date dependency), so the dependency is followed here explicitly.
 """
 
 import datetime as dt
@@ -41,13 +41,14 @@ from dagster._core.storage.tags import PARTITION_NAME_TAG
 
 from bse_platform.calendar import BSE_TIMEZONE
 from bse_platform.defs import clock
-from bse_platform.defs.corporate_actions import DIGEST, corporate_actions
+from bse_platform.defs.corporate_actions import ACTION_SECURITIES, DIGEST, corporate_actions
 from bse_platform.defs.features import feature_families
 from bse_platform.defs.jobs import build_features_job, daily_trade_date_job
 from bse_platform.defs.online import ONLINE_FRESHNESS_CHECK, online_deadline
-from bse_platform.defs.partitions import TRADE_DATE_PARTITIONS, TRADING_CALENDAR
-from bse_platform.defs.resources import BseSourceResource
-from bse_platform.features.catalog import FAMILIES, LONGEST_LOOKBACK
+from bse_platform.defs.partitions import MAX_TRADE_DATES_PER_RUN, TRADING_CALENDAR, partition_trade_date, trade_dates_through
+from bse_platform.defs.resources import BseSourceResource, StorageResource
+from bse_platform.features.catalog import FAMILIES, LONGEST_HISTORY
+from bse_platform.features.history import last_date_reading_before
 from bse_platform.publication_plan import plan_tick
 from bse_platform.settings import SETTINGS
 
@@ -162,9 +163,9 @@ def online_freshness_sensor(context: SensorEvaluationContext):
     minimum_interval_seconds=300,
     default_status=DefaultSensorStatus.RUNNING,
     description="When a corporate_actions partition is re-materialized with different actions, re-run "
-    "the feature partitions already built that read it (its date to a lookback later)",
+    "the feature partitions already built whose history reads the securities' rows before it",
 )
-def recompute_features_after_late_corporate_actions(context: SensorEvaluationContext):
+def recompute_features_after_late_corporate_actions(context: SensorEvaluationContext, storage: StorageResource):
     instance = context.instance
     records = instance.fetch_materializations(
         AssetRecordsFilter(corporate_actions.key, after_storage_id=int(context.cursor) if context.cursor else None),
@@ -177,16 +178,21 @@ def recompute_features_after_late_corporate_actions(context: SensorEvaluationCon
         earlier = instance.fetch_materializations(
             AssetRecordsFilter(corporate_actions.key, asset_partitions=[partition], before_storage_id=record.storage_id), limit=1
         ).records
-        if not earlier or _digest_of(earlier[0]) == _digest_of(record):
+        if not earlier or _metadata(earlier[0], DIGEST) == _metadata(record, DIGEST):
             continue
-        affected = [key for key in _lookback_after(partition) if key in built]
-        if affected:
+        day = partition_trade_date(partition)
+        after = [d for d in trade_dates_through(max(map(partition_trade_date, built), default=day)) if d >= day]
+        securities = set(_metadata(earlier[0], ACTION_SECURITIES) or []) | set(_metadata(record, ACTION_SECURITIES) or [])
+        last = last_date_reading_before(storage.store(), after, securities, LONGEST_HISTORY)
+        affected = [d.isoformat() for d in after if last is not None and d <= last and d.isoformat() in built]
+        for chunk in range(0, len(affected), MAX_TRADE_DATES_PER_RUN):
+            dates = affected[chunk : chunk + MAX_TRADE_DATES_PER_RUN]
             yield RunRequest(
-                run_key=f"corporate-actions-{partition}-{record.storage_id}",
+                run_key=f"corporate-actions-{partition}-{record.storage_id}-{dates[0]}",
                 asset_selection=list(feature_families.keys),
                 tags={
-                    "dagster/asset_partition_range_start": affected[0],
-                    "dagster/asset_partition_range_end": affected[-1],
+                    "dagster/asset_partition_range_start": dates[0],
+                    "dagster/asset_partition_range_end": dates[-1],
                     "bse/changed_corporate_actions": partition,
                 },
             )
@@ -194,13 +200,6 @@ def recompute_features_after_late_corporate_actions(context: SensorEvaluationCon
         context.update_cursor(str(records[-1].storage_id))
 
 
-def _digest_of(record) -> str | None:
-    value = record.asset_materialization.metadata.get(DIGEST)
+def _metadata(record, label: str):
+    value = record.asset_materialization.metadata.get(label)
     return value.value if value is not None else None
-
-
-def _lookback_after(partition: str) -> list[str]:
-    """The trade dates whose features read ``partition``: itself and the lookback after it."""
-    keys = TRADE_DATE_PARTITIONS.get_partition_keys()
-    start = keys.index(partition)
-    return keys[start : start + LONGEST_LOOKBACK]

@@ -3,14 +3,14 @@
 Partition D holds the actions taking effect in session D (ex-date D, or the non-session days just
 before it). Each partition's materialization records a digest of its actions; when a re-run changes
 it (an action announced or corrected late), the ``recompute_features_after_late_corporate_actions``
-sensor re-runs the feature partitions already built from D to a lookback later (defs/automation.py).
+sensor re-runs the feature partitions already built whose history reads the rows they adjust.
 """
 
 import datetime as dt
 import hashlib
 
 import pandas as pd
-from dagster import AssetExecutionContext, AssetKey, BackfillPolicy, Failure, Output, asset
+from dagster import AssetExecutionContext, AssetKey, BackfillPolicy, Failure, MetadataValue, Output, asset
 
 from bse_platform.bse import BseSourceError
 from bse_platform.corporate_actions import KINDS
@@ -28,6 +28,7 @@ from bse_platform.defs.resources import BseSourceResource
 
 UNPARSED_CHECK = "every_purpose_is_understood"
 DIGEST = "actions_digest"
+ACTION_SECURITIES = "securities"
 
 
 @asset(
@@ -67,6 +68,7 @@ def corporate_actions(context: AssetExecutionContext, bse: BseSourceResource):
                 "actions": len(of_day),
                 **{f"actions_{kind}": int(by_kind.get(kind, 0)) for kind in KINDS},
                 DIGEST: _digest(of_day),
+                ACTION_SECURITIES: MetadataValue.json(sorted(int(code) for code in of_day["security_code"].unique())),
             },
             partition_key=partition,
         )

@@ -3,10 +3,10 @@
 The families are the outputs of one multi-asset, so a run reads the clean and corporate-action
 history once and adjusts prices once for all of them; each family can still be materialized alone.
 A family's partition D depends on the clean and corporate-action partitions of D (that is what a
-backfill of N dates targets: N partitions per asset) and reads their lookback, the trade dates
-before D its longest window needs, from the store itself; a missing date in it fails the partitions
-that need it, naming it. A run over a range computes each family once over the range and its
-lookback (``BackfillPolicy.multi_run``: at most MAX_TRADE_DATES_PER_RUN dates per run, bounding
+backfill of N dates targets: N partitions per asset) and reads the history before D its values need,
+each security's own trading days (``features.history``), from the store itself; a missing date in
+it fails the run, naming it. A run over a range computes each family once over the range and its
+history (``BackfillPolicy.multi_run``: at most MAX_TRADE_DATES_PER_RUN dates per run, bounding
 memory on long backfills) and stores each date as its own partition with its own metadata and
 check evaluations. A run that selects a family's checks without the family re-evaluates them on
 the stored partitions. Corporate actions that change after features were built are followed up by
@@ -34,17 +34,17 @@ from pydantic import Field
 from bse_platform.clean_schema import EQUITY_CLASSES
 from bse_platform.defs.checks import CheckOutcome, checks_reported, evaluations, partitioned_check, report_metadata, rows_metadata
 from bse_platform.defs.conventions import OWNERS, layer_tags
-from bse_platform.defs.partitions import MAX_TRADE_DATES_PER_RUN, TRADE_DATE_PARTITIONS, partition_trade_date, with_lookback
+from bse_platform.defs.partitions import MAX_TRADE_DATES_PER_RUN, TRADE_DATE_PARTITIONS, partition_trade_date, trade_dates_through
 from bse_platform.defs.resources import StorageResource
 from bse_platform.features.catalog import FAMILIES, describe
 from bse_platform.features.compute import compute_families
 from bse_platform.features.family import FamilyResult, FeatureFamily
+from bse_platform.features.history import ACTIONS, CLEAN, read_history
 from bse_platform.features.quality import MAX_NULL_SHARE_AFTER_WARMUP, NULLS_CHECK, SCHEMA_CHECK, feature_schema, null_share_after_warmup
 from bse_platform.settings import SETTINGS
 from bse_platform.storage import MissingPartitionsError
 from bse_platform.validation import validate
 
-UPSTREAM = ("clean_bhavcopy", "corporate_actions")
 
 
 class FeatureConfig(Config):
@@ -83,13 +83,13 @@ def _checks_of(family: FeatureFamily) -> list:
             kinds={"pandas", "parquet"},
             owners=OWNERS,
             tags=layer_tags("features"),
-            description=f"{family.description}. Partition D reads clean_bhavcopy and corporate_actions over the "
-            f"{family.lookback} trade dates up to D (its lookback).",
-            metadata={"dagster/column_schema": _column_schema(family), "lookback_trade_dates": family.lookback},
+            description=f"{family.description}. Partition D reads clean_bhavcopy and corporate_actions back to "
+            f"{family.own_days} own trading days of each security before D (its history).",
+            metadata={"dagster/column_schema": _column_schema(family), "history_own_days": family.own_days},
         )
         for family in FAMILIES.values()
     },
-    deps=list(UPSTREAM),
+    deps=[CLEAN, ACTIONS],
     partitions_def=TRADE_DATE_PARTITIONS,
     backfill_policy=BackfillPolicy.multi_run(max_partitions_per_run=MAX_TRADE_DATES_PER_RUN),
     check_specs=[spec for family in FAMILIES.values() for spec in _checks_of(family)],
@@ -103,13 +103,16 @@ def feature_families(context: AssetExecutionContext, config: FeatureConfig, stor
     families = [FAMILIES[name] for name in FAMILIES if name in built | rechecked]
     days = [partition_trade_date(key) for key in partitions]
     store = storage.store()
-    history = with_lookback(days[0], days[-1], max(family.lookback for family in families))
     try:
-        clean, actions = (store.read_partitions(name, history, history_may_start_later=True) for name in UPSTREAM)
+        history = read_history(
+            store, trade_dates_through(days[-1]), days, max(family.own_days for family in families),
+            instrument_classes=config.instrument_classes,
+        )  # fmt: skip
     except MissingPartitionsError as error:
-        raise Failure(description=_missing_history(error, days, families), metadata={"missing": [d.isoformat() for d in error.trade_dates]}) from error
+        raise Failure(description=_missing_history(error, days), metadata={"missing": [d.isoformat() for d in error.trade_dates]}) from error
+    context.log.info(f"read {len(history.clean):,} clean rows over {history.sessions_read:,} sessions")
     results = compute_families(
-        families, clean, actions, days, instrument_classes=config.instrument_classes,
+        families, history.clean, history.actions, days, instrument_classes=config.instrument_classes,
         publication_time=dt.time.fromisoformat(config.publication_time),
     )  # fmt: skip
 
@@ -147,13 +150,13 @@ def _partitions_of_run(context: AssetExecutionContext, built: set[str], rechecke
     return sorted({event.dagster_event.partition for event in events if event is not None})
 
 
-def _missing_history(error: MissingPartitionsError, days: list[dt.date], families: list[FeatureFamily]) -> str:
-    """Which of the run's dates need the missing ones (those with a missing date in their lookback)."""
-    lookback = max(family.lookback for family in families)
-    needing = [day for day in days if any(m in with_lookback(day, day, lookback) for m in error.trade_dates)]
+def _missing_history(error: MissingPartitionsError, days: list[dt.date]) -> str:
+    """Which of the run's dates read the missing ones: those from the first missing date on."""
+    needing = [day for day in days if day >= error.trade_dates[0]]
+    others = "; the dates before it can run on their own" if len(needing) < len(days) else ""
     return (
-        f"{error}; the lookback of {len(needing)} of this run's {len(days)} trade dates needs them "
-        f"({needing[0]} .. {needing[-1]}). Materialize {error.dataset} for them first; the other dates can run on their own."
+        f"{error}; the history of {len(needing)} of this run's {len(days)} trade dates reads it "
+        f"({needing[0]} .. {needing[-1]}). Materialize {error.dataset} for it first{others}."
     )
 
 

@@ -59,7 +59,6 @@ class ParquetIOManager(ConfigurableIOManager):
             store.write_partition(_dataset(context), day, by_day.get(day, frame.iloc[0:0]))
 
     def load_input(self, context: InputContext) -> pd.DataFrame:
-        """The upstream partitions in one scan; an input marked ``lookback`` may reach before the data."""
+        """The upstream partitions in one scan."""
         days = [partition_trade_date(key) for key in context.asset_partition_keys]
-        lookback = bool((context.definition_metadata or {}).get("lookback"))
-        return self.storage.store().read_partitions(_dataset(context), days, history_may_start_later=lookback)
+        return self.storage.store().read_partitions(_dataset(context), days)

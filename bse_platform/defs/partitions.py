@@ -47,9 +47,6 @@ def partition_trade_date(partition_key: str) -> dt.date:
     return dt.date.fromisoformat(partition_key)
 
 
-def with_lookback(first: dt.date, last: dt.date, sessions: int) -> list[dt.date]:
-    """The trade-date partitions from ``sessions - 1`` before ``first`` through ``last``, oldest first."""
-    # Calendar days enough for that many sessions through any run of holidays, clamped to the start.
-    earliest = max(first - dt.timedelta(days=2 * sessions + 30), TRADING_CALENDAR.start)
-    before = TRADING_CALENDAR.sessions(earliest, first - dt.timedelta(days=1)) if earliest < first else []
-    return before[max(0, len(before) - (sessions - 1)) :] + TRADING_CALENDAR.sessions(first, last)
+def trade_dates_through(day: dt.date) -> list[dt.date]:
+    """Every trade-date partition up to ``day``, oldest first."""
+    return TRADING_CALENDAR.sessions(TRADING_CALENDAR.start, day)

@@ -19,8 +19,8 @@ FAMILIES: dict[str, FeatureFamily] = {
 
 FEATURES: dict[str, FeatureSpec] = {spec.name: spec for family in FAMILIES.values() for spec in family.features}
 
-# Trade dates of clean history the family that reads the most needs, its own day included.
-LONGEST_LOOKBACK = max(family.lookback for family in FAMILIES.values())
+# Own trading days of history the family that reads the most needs, its own day included.
+LONGEST_HISTORY = max(family.own_days for family in FAMILIES.values())
 
 
 def describe(spec: FeatureSpec) -> str:

@@ -11,6 +11,7 @@ from bse_platform.clean_schema import EQUITY_CLASSES
 from bse_platform.features.family import FamilyResult, FeatureFamily
 from bse_platform.features.panel import Panel, adjusted_panel
 
+
 def available_at(trade_dates: pd.Series, publication_time: dt.time = BSE_PUBLICATION_TIME) -> pd.Series:
     """The moment a trade date's values could have been known: its publication time in IST, as UTC."""
     offset = pd.Timedelta(hours=publication_time.hour, minutes=publication_time.minute)
@@ -26,7 +27,8 @@ def compute_families(
     instrument_classes: Collection[str] = EQUITY_CLASSES,
     publication_time: dt.time = BSE_PUBLICATION_TIME,
 ) -> dict[str, FamilyResult]:
-    """Each family's rows for ``trade_dates``, from ``clean`` rows covering them plus the lookback.
+    """Each family's rows for ``trade_dates``, from ``clean`` rows covering them and their history
+    (``history.read_history`` reads what a family's ``own_days`` need).
 
     The adjusted panel is built once for all ``families``. Prices are adjusted as of the last loaded
     date, then every price- or volume-like value is expressed in its own row date's share units, so a
@@ -56,13 +58,8 @@ def _family_rows(family: FeatureFamily, panel: Panel, order: pd.Index, stamps: p
             column = column / panel.frame["price_scale"]
         elif spec.scale == "volume":
             column = column / panel.frame["volume_scale"]
-        defined = panel.own_row >= spec.min_rows - 1
-        if not spec.exponential:  # exponential values have converged within the lookback instead
-            in_window = panel.in_window(spec.window, family.lookback)
-            defined &= in_window
-            column = column.where(in_window)
         rows[spec.name] = column.loc[order].astype("float64").replace([np.inf, -np.inf], np.nan)
-        expected[spec.name] = defined[order]
+        expected[spec.name] = (panel.own_row >= spec.min_rows - 1)[order]
     return FamilyResult(
         rows.reset_index(drop=True),
         expected.reset_index(drop=True),

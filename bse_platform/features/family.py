@@ -10,15 +10,9 @@ import pandera.pandas as pa
 
 from bse_platform.features.panel import Panel
 
-# Exponential averages have no finite window; they are computed over a lookback long enough that the
-# weight left on anything before it is below this, so a date computed alone equals it inside a range.
+# Exponential averages have no finite window; they are computed over enough own days that the weight
+# left on anything before them is below this, so they equal `ta` on the whole history (to 1e-9).
 EWM_NEGLIGIBLE_WEIGHT = 1e-11
-
-
-def sessions_for(own_days: int) -> int:
-    """Market sessions of lookback that hold ``own_days`` of a thinly traded or briefly suspended
-    security (one that misses up to about half the sessions)."""
-    return 2 * own_days + 20
 
 
 def ewm_warmup(alpha: float) -> int:
@@ -31,9 +25,9 @@ class FeatureSpec:
     name: str
     formula: str
     unit: str
-    window: int = 1  # own trading days the value reads, the row's own day included
+    window: int = 1  # own trading days the value reads, the row's own day included (exponential: its warm-up)
     min_rows: int = 1  # own days a security needs before the value is defined
-    exponential: bool = False  # no finite window: reads the family's whole lookback (its warm-up)
+    exponential: bool = False  # no finite window: reads ``window`` own days, after which its start is forgotten
     scale: str | None = None  # "price" or "volume": expressed in the row date's share units
     bounds: tuple[float | None, float | None] = (None, None)
     reference: str | None = None  # the `ta` computation it equals, where `ta` has it
@@ -42,7 +36,7 @@ class FeatureSpec:
 @dataclass(frozen=True)
 class FamilyResult:
     rows: pd.DataFrame  # trade_date, security_code, available_at and the family's columns
-    expected: pd.DataFrame  # per column: the security had the own days within the lookback for a value
+    expected: pd.DataFrame  # per column: the security's history is long enough for a value
     action_factor: pd.Series  # the price factor of a corporate action taking effect on the row's day (1: none)
 
 
@@ -60,7 +54,6 @@ class RowCheck:
 class FeatureFamily:
     name: str
     description: str
-    lookback: int  # market sessions of clean history one partition reads, its own day included
     features: tuple[FeatureSpec, ...]
     compute: Callable[[Panel], Mapping[str, pd.Series]]
     table_checks: tuple[pa.Check, ...] = ()  # checks across a row's columns, part of the family's schema
@@ -69,3 +62,8 @@ class FeatureFamily:
     @property
     def columns(self) -> list[str]:
         return [spec.name for spec in self.features]
+
+    @property
+    def own_days(self) -> int:
+        """Own trading days of history a date's values need, its own day included."""
+        return max(spec.window for spec in self.features)

@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from bse_platform.features.family import FeatureFamily, FeatureSpec, sessions_for
+from bse_platform.features.family import FeatureFamily, FeatureSpec
 from bse_platform.features.panel import Panel
 from bse_platform.features.returns import daily_return
 
@@ -22,7 +22,6 @@ def compute(panel: Panel) -> dict[str, pd.Series]:
 FAMILY = FeatureFamily(
     name="lags",
     description=f"Close, daily return and volume 1 to {max(LAGS)} own trading days earlier, in the row date's share units",
-    lookback=sessions_for(max(LAGS) + 1),
     features=tuple(
         spec
         for k in LAGS

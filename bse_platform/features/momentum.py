@@ -6,7 +6,7 @@ is a 30-minute weighted average and can lie outside the day's high-low range.
 
 import pandas as pd
 
-from bse_platform.features.family import FeatureFamily, FeatureSpec, ewm_warmup, sessions_for
+from bse_platform.features.family import FeatureFamily, FeatureSpec, ewm_warmup
 from bse_platform.features.moving_averages import ema_alpha
 from bse_platform.features.panel import Panel
 
@@ -63,7 +63,6 @@ FAMILY = FeatureFamily(
     name="momentum",
     description=f"RSI ({RSI_WINDOW}), MACD ({MACD_FAST}/{MACD_SLOW}/{MACD_SIGNAL}), rate of change ({ROC_WINDOW}), "
     f"stochastic %K ({STOCH_WINDOW}) / %D ({STOCH_SMOOTHING}), Williams %R ({WILLIAMS_WINDOW})",
-    lookback=max(ewm_warmup(1 / RSI_WINDOW), _MACD_WARMUP, sessions_for(_STOCH_D_DAYS)),
     features=(
         FeatureSpec(RSI, f"100 - 100 / (1 + Wilder average gain / average loss), alpha = 1/{RSI_WINDOW}", "0-100",
                     ewm_warmup(1 / RSI_WINDOW), min_rows=RSI_WINDOW, bounds=(0, 100), exponential=True,

@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from bse_platform.features.family import FeatureFamily, FeatureSpec, ewm_warmup, sessions_for
+from bse_platform.features.family import FeatureFamily, FeatureSpec, ewm_warmup
 from bse_platform.features.panel import Panel
 
 SMA_WINDOWS = (5, 10, 20, 50, 200)
@@ -25,7 +25,6 @@ def compute(panel: Panel) -> dict[str, pd.Series]:
 FAMILY = FeatureFamily(
     name="moving_averages",
     description="SMA and EMA of the adjusted close; EMAs read enough history to forget their start",
-    lookback=max(sessions_for(max(SMA_WINDOWS)), ewm_warmup(ema_alpha(max(EMA_SPANS)))),
     features=(
         *(FeatureSpec(f"sma_{n}", f"mean of the last {n} closes", "INR", n, min_rows=n, scale="price", bounds=(0, None),
                       reference=f"ta.trend.SMAIndicator(close, {n}).sma_indicator()") for n in SMA_WINDOWS),

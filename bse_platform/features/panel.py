@@ -11,10 +11,9 @@ leaks into the next one's sums, windows that reach into the previous security ar
 exponential averages are restarted at each security's seed row with the closed form
 ``f_t = e_t - (1-a)^(t-j) * (e_j - seed_j)``.
 
-Kernels mask only what crosses into another security. A family's lookback (in market sessions) is
-applied once per feature by ``in_window``: a value whose window starts before
-``session - lookback + 1`` is null, so a date computed alone (loading only its lookback) and the same
-date computed inside a long range, or with a longer history loaded, give the same values.
+Kernels mask only what crosses into another security. The rows loaded for a security are its whole
+history or at least the own days its longest window needs (``history.read_history``), so a window
+that is full is full of the security's own days, and exponential averages have forgotten their start.
 """
 
 from dataclasses import dataclass
@@ -27,7 +26,7 @@ PRICE_COLUMNS = ("open", "high", "low", "close", "prev_close")
 
 @dataclass(frozen=True)
 class Panel:
-    frame: pd.DataFrame  # security_code, trade_date, session, prices, volume, turnover, price_scale, volume_scale
+    frame: pd.DataFrame  # security_code, trade_date, prices, volume, turnover, own_row, price_scale, volume_scale
 
     @property
     def security(self) -> pd.Series:
@@ -40,11 +39,6 @@ class Panel:
     def own_row(self) -> np.ndarray:
         """0-based position of each row within its security's own days."""
         return self.frame["own_row"].to_numpy()
-
-    def in_window(self, rows: int, horizon: int) -> np.ndarray:
-        """Rows whose last ``rows`` own days exist and lie within the last ``horizon`` market sessions."""
-        start_session = self.frame["session"].shift(rows - 1).to_numpy()
-        return (self.own_row >= rows - 1) & (start_session >= self.frame["session"].to_numpy() - horizon + 1)
 
     def shift(self, values: pd.Series, periods: int) -> pd.Series:
         """The value ``periods`` own days earlier (null before the security's first day)."""
@@ -106,7 +100,6 @@ def adjusted_panel(clean: pd.DataFrame, actions: pd.DataFrame, instrument_classe
     frame = rows[["security_code", "trade_date", *PRICE_COLUMNS, "volume", "turnover"]].copy()
     frame = frame.sort_values(["security_code", "trade_date"], kind="stable").reset_index(drop=True)
     frame["volume"] = frame["volume"].astype("float64")
-    frame["session"] = frame["trade_date"].rank(method="dense").astype("int64")
     frame["own_row"] = frame.groupby("security_code", sort=False).cumcount().to_numpy()
 
     day_factors = _factors_by_row(frame, actions)

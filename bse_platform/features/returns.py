@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 
-from bse_platform.features.family import FamilyResult, FeatureFamily, FeatureSpec, RowCheck, sessions_for
+from bse_platform.features.family import FamilyResult, FeatureFamily, FeatureSpec, RowCheck
 from bse_platform.features.panel import Panel
 
 RETURN_HORIZONS = (5, 20)  # own days of ret_<n>d
@@ -36,7 +36,6 @@ def unexplained_jumps(result: FamilyResult) -> pd.Series:
 FAMILY = FeatureFamily(
     name="returns",
     description="Simple and log returns, the opening gap and the day's range",
-    lookback=sessions_for(max(RETURN_HORIZONS) + 1),
     features=(
         FeatureSpec("ret_1d", "close / prev_close - 1 (prev_close corrected by the ex-date factor)", "fraction", 1, reference="ta.others.DailyReturnIndicator / 100"),
         FeatureSpec("log_ret_1d", "ln(close / prev_close)", "log return", 1, reference="ta.others.DailyLogReturnIndicator / 100"),

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from bse_platform.features.family import FeatureFamily, FeatureSpec, ewm_warmup, sessions_for
+from bse_platform.features.family import FeatureFamily, FeatureSpec, ewm_warmup
 from bse_platform.features.panel import Panel
 
 TRADING_DAYS_PER_YEAR = 252
@@ -58,12 +58,11 @@ FAMILY = FeatureFamily(
     name="volatility",
     description=f"Annualized volatility of log returns, ATR, Bollinger bands ({BOLLINGER_WINDOW}, {BOLLINGER_DEVIATIONS}) "
     "and Parkinson's range estimator",
-    lookback=max(ewm_warmup(1 / ATR_WINDOW) + ATR_WINDOW, sessions_for(max(VOL_WINDOWS))),
     features=(
         *(FeatureSpec(f"vol_{n}", f"sample std of the last {n} daily log returns x sqrt({TRADING_DAYS_PER_YEAR})",
                       "annualized fraction", n, min_rows=n, bounds=(0, None)) for n in VOL_WINDOWS),
         FeatureSpec(ATR, f"Wilder's average of true range, alpha = 1/{ATR_WINDOW}, seeded with the mean of the first {ATR_WINDOW}",
-                    "INR", ewm_warmup(1 / ATR_WINDOW), min_rows=ATR_WINDOW, scale="price", bounds=(0, None), exponential=True,
+                    "INR", ewm_warmup(1 / ATR_WINDOW) + ATR_WINDOW, min_rows=ATR_WINDOW, scale="price", bounds=(0, None), exponential=True,
                     reference=f"ta.volatility.AverageTrueRange(high, low, close, {ATR_WINDOW}) (null, not 0.0, while warming up)"),
         FeatureSpec(BB_UPPER, f"sma_{BOLLINGER_WINDOW} + {_SPREAD}", "INR", BOLLINGER_WINDOW, min_rows=BOLLINGER_WINDOW,
                     scale="price", reference=f"{_BANDS}.bollinger_hband()"),

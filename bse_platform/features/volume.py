@@ -3,7 +3,8 @@
 import numpy as np
 import pandas as pd
 
-from bse_platform.features.family import FeatureFamily, FeatureSpec, sessions_for
+from bse_platform.clean_schema import trusted_vwap
+from bse_platform.features.family import FeatureFamily, FeatureSpec
 from bse_platform.features.panel import Panel
 
 OBV_WINDOW = 20
@@ -15,11 +16,17 @@ OBV, VOLUME_RATIO = f"obv_{OBV_WINDOW}", f"volume_ratio_{VOLUME_RATIO_WINDOW}"
 MFI, TURNOVER_Z = f"mfi_{MFI_WINDOW}", f"turnover_z_{TURNOVER_Z_WINDOW}"
 
 
+# Typical prices closer than this (relative) are equal: they differ by float rounding of their sums.
+TYPICAL_PRICE_TIE = 1e-9
+
+
 def money_flow_index(panel: Panel, window: int) -> pd.Series:
-    """`ta`'s MFI: typical-price money flow, positive and negative sums over ``window`` own days."""
+    """`ta`'s MFI: typical-price money flow, positive and negative sums over ``window`` own days. Two
+    days whose typical prices are equal in exact arithmetic are a tie (no flow) whatever the float
+    rounding of their sums, so the value does not depend on the units prices are adjusted to."""
     typical = (panel.column("high") + panel.column("low") + panel.column("close")) / 3
-    previous = panel.shift(typical, 1)
-    direction = np.sign(typical - previous).fillna(0.0)
+    change = typical - panel.shift(typical, 1)
+    direction = np.sign(change).where(change.abs() > TYPICAL_PRICE_TIE * typical, 0.0).fillna(0.0)
     flow = typical * panel.column("volume") * direction
     positive = panel.rolling(flow.clip(lower=0), window, "sum")
     negative = panel.rolling(-flow.clip(upper=0), window, "sum")
@@ -28,12 +35,14 @@ def money_flow_index(panel: Panel, window: int) -> pd.Series:
 
 def compute(panel: Panel) -> dict[str, pd.Series]:
     close, volume, turnover = panel.column("close"), panel.column("volume"), panel.column("turnover")
-    signed_volume = volume.where(~(close < panel.shift(close, 1)), -volume)  # `ta`: down day -, else +
+    previous = panel.shift(close, 1)
+    # `ta`: down day -, else +; a security's first day has no previous close, so no sign.
+    signed_volume = volume.where(~(close < previous), -volume).where(previous.notna())
     turnover_mean = panel.rolling(turnover, TURNOVER_Z_WINDOW, "mean")
     return {
         OBV: panel.rolling(signed_volume, OBV_WINDOW, "sum"),
         VOLUME_RATIO: volume / panel.rolling(volume, VOLUME_RATIO_WINDOW, "mean"),
-        "vwap": (turnover / volume).where(volume > 0),
+        "vwap": trusted_vwap(turnover, volume, panel.column("low"), panel.column("high")),
         MFI: money_flow_index(panel, MFI_WINDOW),
         TURNOVER_Z: (turnover - turnover_mean) / panel.rolling(turnover, TURNOVER_Z_WINDOW, "std"),
     }
@@ -42,14 +51,14 @@ def compute(panel: Panel) -> dict[str, pd.Series]:
 FAMILY = FeatureFamily(
     name="volume",
     description=f"On-balance volume over {OBV_WINDOW} days, relative volume, VWAP, money flow index ({MFI_WINDOW}), turnover z-score",
-    lookback=sessions_for(max(OBV_WINDOW, VOLUME_RATIO_WINDOW, MFI_WINDOW, TURNOVER_Z_WINDOW) + 1),
     features=(
         FeatureSpec(OBV, f"sum over the last {OBV_WINDOW} days of volume, negative on days the close fell", "shares",
-                    OBV_WINDOW + 1, min_rows=OBV_WINDOW, scale="volume",
+                    OBV_WINDOW + 1, min_rows=OBV_WINDOW + 1, scale="volume",
                     reference=f"difference of ta.volume.OnBalanceVolumeIndicator {OBV_WINDOW} days apart (OBV itself has no fixed lookback)"),
         FeatureSpec(VOLUME_RATIO, f"volume / mean volume of the last {VOLUME_RATIO_WINDOW} days", "ratio", VOLUME_RATIO_WINDOW,
                     min_rows=VOLUME_RATIO_WINDOW, bounds=(0, None)),
-        FeatureSpec("vwap", "turnover / volume (the day's volume-weighted average price)", "INR", 1, scale="price", bounds=(0, None)),
+        FeatureSpec("vwap", "turnover / volume (the day's volume-weighted average price); null where that is not "
+                    "within [low, high] or turnover is 0 (BSE rounds turnover to whole rupees)", "INR", 1, scale="price", bounds=(0, None)),
         FeatureSpec(MFI, f"100 - 100 / (1 + positive / negative money flow over {MFI_WINDOW} days)", "0-100", MFI_WINDOW + 1,
                     min_rows=MFI_WINDOW, bounds=(0, 100),
                     reference=f"ta.volume.MFIIndicator(high, low, close, volume, {MFI_WINDOW}).money_flow_index()"),

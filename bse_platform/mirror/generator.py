@@ -96,6 +96,8 @@ _CLASSES = (
                "government", (95, 110), (0.002, 0.004), (1, 4), (10_000, 200_000), 0.5, "{coupon:.2f}% GOI {year}"),
 )  # fmt: skip
 _GROUP_LIQUIDITY = {"A": 8.0, "B": 2.0, "T": 1.0, "X": 0.7, "XT": 0.5, "Z": 0.2}
+# Thin groups do not trade every session (on BSE many X/XT/Z scrips trade a day in a few).
+_GROUP_TRADING_PROBABILITY = {"T": 0.9, "X": 0.6, "XT": 0.45, "Z": 0.25}
 
 # (first, past-the-last, weight) blocks of scrip codes; main board and SME share 50xxxx-58xxxx,
 # most of today's scrips being 53xxxx/54xxxx.
@@ -242,7 +244,7 @@ def _securities(rng: np.random.Generator, count: int) -> pd.DataFrame:
                 "drift": rng.normal(0.0, 0.0005, k),
                 "median_trades": _log_uniform(rng, spec.trades, k) * liquidity,
                 "trade_value": _log_uniform(rng, spec.trade_value, k),
-                "trading_probability": spec.trading_probability,
+                "trading_probability": spec.trading_probability * np.array([_GROUP_TRADING_PROBABILITY.get(g, 1.0) for g in groups]),
                 "parent_code": 0,
             })
         )  # fmt: skip
@@ -317,10 +319,10 @@ def _lifetimes(rng: np.random.Generator, master: pd.DataFrame, sessions: int) ->
     for column in (first, end, ex, factor, kind, purpose):
         column[twin] = column[parent[twin]]
 
-    # Suspensions last two sessions or more, with a listed session either side (it trades on both:
-    # see _presence), and stay clear of an ex-date and its eve.
+    # Suspensions last two sessions or more (a month or two, often), with a listed session either side
+    # (it trades on both: see _presence), and stay clear of an ex-date and its eve.
     start = _uniform_int(rng, np.maximum(first, 1) + 1, end - 2)
-    stop = np.minimum(start + 2 + rng.geometric(0.15, n), end - 1)
+    stop = np.minimum(start + 2 + rng.geometric(0.03, n), end - 1)
     meets_ex = (ex >= 0) & (start <= ex) & (ex - 1 < stop)
     suspended = (rng.random(n) < SUSPENSION_SHARE) & (end - first >= 6) & ~meets_ex
     return _Lifetimes(
@@ -363,14 +365,19 @@ def _prices(x: np.ndarray) -> np.ndarray:
 
 
 def _closes(
-    rng: np.random.Generator, master: pd.DataFrame, life: _Lifetimes, sessions: int
+    rng: np.random.Generator, master: pd.DataFrame, life: _Lifetimes, present: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Raw closes per (grid row, security), and the return shocks behind them (in sd units)."""
+    """Raw closes per (grid row, security), and the return shocks behind them (in sd units). Prices
+    move on the days a security trades (BSE's price bands limit each traded day's move), so a thinly
+    traded one does not jump by weeks of moves at once."""
+    sessions = len(present) - 1
     shocks = rng.standard_normal((sessions + 1, len(master)))
     twin = np.flatnonzero(master["parent_code"].to_numpy() > 0)
     parent = np.searchsorted(master["security_code"].to_numpy(), master["parent_code"].to_numpy()[twin])
     shocks[:, twin] = shocks[:, parent]
-    log_returns = master["drift"].to_numpy() + master["volatility"].to_numpy() * shocks
+    moving = present.copy()
+    moving[:, twin] = present[:, parent]
+    log_returns = np.where(moving, master["drift"].to_numpy() + master["volatility"].to_numpy() * shocks, 0.0)
     log_returns[0] = 0.0
     adjusted = master["first_price"].to_numpy() * np.exp(np.cumsum(log_returns, axis=0))
     # From its ex-date on, a security's raw price is the adjusted one times the action's factor.
@@ -435,7 +442,7 @@ def generate_market(securities: int, sessions: Sequence[dt.date], seed: int = 0)
     master = _securities(rng, securities)
     life = _lifetimes(rng, master, len(days))
     present = _presence(rng, master, life, len(days))
-    close, shocks = _closes(rng, master, life, len(days))
+    close, shocks = _closes(rng, master, life, present)
     prev_close = _previous_traded(close, present)
 
     rows, cells = np.nonzero(present[1:])  # session-major, codes ascending within a session

@@ -156,7 +156,7 @@ def test_a_late_corporate_action_reruns_exactly_the_feature_partitions_that_read
     site.set_fault(CORPORATE_ACTIONS, 200, body=site.corporate_actions_export(ex_day, ex_day) + late, content_type="text/csv")
     assert run(features_mirror, storage, instance, partition_key=ex_day.isoformat(), selection_override=[corporate_actions]).success
 
-    requests = list(recompute_features_after_late_corporate_actions(build_sensor_context(instance=instance)))
+    requests = list(recompute_features_after_late_corporate_actions(build_sensor_context(instance=instance, resources={"storage": storage})))
     assert len(requests) == 1
     assert (requests[0].tags["dagster/asset_partition_range_start"], requests[0].tags["dagster/asset_partition_range_end"]) == (ex_day.isoformat(), RANGE[-1].isoformat())
     assert set(requests[0].asset_selection) == {AssetKey(name) for name in FAMILIES}
@@ -164,7 +164,7 @@ def test_a_late_corporate_action_reruns_exactly_the_feature_partitions_that_read
 
     after = storage.store().read_partitions("returns", [ex_day]).set_index("security_code").loc[security, "ret_1d"]
     assert (1 + after) == pytest.approx((1 + before) * 2)  # the raw halving is now read as a split
-    again = build_sensor_context(instance=instance, cursor=None)
+    again = build_sensor_context(instance=instance, cursor=None, resources={"storage": storage})
     assert len(list(recompute_features_after_late_corporate_actions(again))) == 1  # same change, same run key
 
 

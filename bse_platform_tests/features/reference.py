@@ -8,6 +8,7 @@ import pandas as pd
 import ta
 
 from bse_platform.clean_schema import EQUITY_CLASSES
+from bse_platform.features.volume import TYPICAL_PRICE_TIE
 
 
 def adjusted_history(quotes: pd.DataFrame, actions: pd.DataFrame, security_code: int) -> pd.DataFrame:
@@ -65,9 +66,36 @@ def reference_features(quotes: pd.DataFrame, actions: pd.DataFrame) -> pd.DataFr
         out["williams_r_14"] = ta.momentum.WilliamsRIndicator(high, low, close, 14).williams_r()
         obv = ta.volume.OnBalanceVolumeIndicator(close, volume).on_balance_volume()
         out["obv_20"] = (obv - obv.shift(20)) * scale  # the first day has no previous close: not full
-        mfi = ta.volume.MFIIndicator(high, low, close, volume, 14).money_flow_index()
-        out["mfi_14"] = mfi.where(h.index >= 14)  # ta counts the first day (no previous price) as a flow of 0
+        out["mfi_14"] = ta.volume.MFIIndicator(high, low, close, volume, 14).money_flow_index()
+        # ta's sign of a typical-price change is float noise where two days' prices tie in exact arithmetic.
+        typical = (high + low + close) / 3
+        near_tie = (typical.diff().abs() <= TYPICAL_PRICE_TIE * typical) & (typical.diff() != 0)
+        out["mfi_14_ambiguous"] = near_tie.astype(float).rolling(14, min_periods=1).max().astype(bool)
         out["close_lag_3"] = close.shift(3) / scale
         out["volume_lag_2"] = volume.shift(2) * scale
         frames.append(out)
     return pd.concat(frames, ignore_index=True).replace([np.inf, -np.inf], np.nan)
+
+
+RTOL = 1e-9
+
+
+def assert_equal_to_reference(ours: pd.DataFrame, reference: pd.DataFrame, columns: list[str]) -> None:
+    """Every ``columns`` value of ``ours`` equals the reference's at the same (security, date), nulls
+    included, to RTOL. Differences of nearly equal numbers (macd_diff, bb_pctb) get an absolute floor:
+    RTOL times the security's typical magnitude of that column. Rows a ``<column>_ambiguous`` column
+    marks are skipped: there `ta`'s own answer depends on float rounding."""
+    joined = ours.merge(reference, on=["security_code", "trade_date"], suffixes=("", "_ref"), validate="1:1")
+    assert len(joined) == len(ours), "rows without a reference"
+    compared = [c for c in columns if f"{c}_ref" in joined]
+    assert compared, "no column has a reference"
+    typical_of = reference.set_index("security_code")
+    for column in compared:
+        rows = joined[~joined[f"{column}_ambiguous"].astype(bool)] if f"{column}_ambiguous" in joined else joined
+        got, expected = rows[column], rows[f"{column}_ref"]
+        shown = ["security_code", "trade_date", column, column + "_ref"]
+        nulls_differ = got.isna() != expected.isna()
+        assert not nulls_differ.any(), f"{column}: nulls differ at {rows.loc[nulls_differ, shown].head()}"
+        typical = rows["security_code"].map(typical_of[column].abs().groupby(level=0).mean())
+        close = np.isclose(got, expected, rtol=RTOL, atol=0) | ((got - expected).abs() <= RTOL * typical)
+        assert close[expected.notna()].all(), f"{column}: {rows.loc[~close & expected.notna(), shown].head()}"

@@ -1,4 +1,4 @@
-"""Split adjustment, own-day windows, warm-up nulls, and a date alone equal to it inside a range."""
+"""Split adjustment, own-day windows and warm-up nulls (a date alone against a range: test_history)."""
 
 import datetime as dt
 
@@ -9,7 +9,6 @@ import pytest
 from bse_platform.calendar import TradingCalendar
 from bse_platform.features.catalog import FAMILIES
 from bse_platform.features.compute import compute_family
-from bse_platform.mirror.generator import generate_market
 
 DAYS = TradingCalendar().sessions(dt.date(2025, 1, 1), dt.date(2025, 4, 30))
 NO_ACTIONS = pd.DataFrame(columns=["security_code", "ex_date", "price_factor", "volume_factor"])
@@ -86,19 +85,3 @@ def test_a_new_listing_starts_with_nulls_not_partial_values():
     assert np.isnan(result.loc[0, "ret_1d"]) and result.loc[1:, "ret_1d"].notna().all()
     assert result.loc[:3, "sma_5"].isna().all() and result.loc[4:, "sma_5"].notna().all()
     assert result["sma_50"].isna().all()
-
-
-@pytest.mark.parametrize("family", list(FAMILIES.values()), ids=list(FAMILIES))
-def test_a_date_alone_equals_it_inside_a_long_range(family):
-    """Loading only a date's lookback gives the values of the same date inside one long computation."""
-    sessions = TradingCalendar().sessions(dt.date(2022, 1, 1), dt.date(2025, 6, 30))  # longer than any lookback
-    market = generate_market(30, sessions, seed=5)
-    quotes, actions = market.quotes, market.corporate_actions
-    in_range = compute_family(family, quotes, actions, sessions).rows
-    for day in sessions[-3:] + sessions[-200:-199]:
-        window = sessions[max(0, sessions.index(day) - family.lookback + 1) : sessions.index(day) + 1]
-        lookback_rows = quotes[quotes["trade_date"].between(pd.Timestamp(window[0]), pd.Timestamp(day))]
-        alone = compute_family(family, lookback_rows, actions[actions["ex_date"] >= pd.Timestamp(window[0])], [day]).rows
-        inside = in_range[in_range["trade_date"] == pd.Timestamp(day)].reset_index(drop=True)
-        assert len(alone) > 20
-        pd.testing.assert_frame_equal(alone, inside, rtol=1e-9, atol=1e-9)

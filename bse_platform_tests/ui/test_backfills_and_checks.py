@@ -64,8 +64,8 @@ def test_a_backfill_of_n_dates_materializes_n_partitions_of_each_asset(first_bac
         assert (count["targeted"], count["materialized"], count["failed"]) == (len(FIRST), len(FIRST), 0), asset
 
 
-def test_every_check_shows_a_status_for_every_partition(ui, first_backfill):
-    """What Checks › Partitions shows: each partitioned check, each materialized partition."""
+def every_check_shows_every_partition(ui) -> None:
+    """What Checks › Partitions shows: each partitioned check, each materialized or failed partition."""
     for node in ui.graphql(ASSET_NODES)["assetNodes"]:
         if not (node["hasAssetChecks"] and node["isPartitioned"]):
             continue
@@ -75,6 +75,10 @@ def test_every_check_shows_a_status_for_every_partition(ui, first_backfill):
         for check, by_status in checks.items():
             shown = set().union(*by_status.values()) if by_status else set()
             assert built <= shown, f"{asset}.{check}: no status for {sorted(built - shown)}"
+
+
+def test_every_check_shows_a_status_for_every_partition(ui, first_backfill):
+    every_check_shows_every_partition(ui)
     built, checks = check_statuses(ui, "momentum", KEYS)
     assert built == {d.isoformat() for d in FIRST}
     assert checks[SCHEMA_CHECK]["SUCCEEDED"] == built
@@ -122,7 +126,10 @@ def test_a_missing_date_fails_only_the_partitions_that_need_it(ui, first_backfil
         f={"tags": [{"key": "dagster/backfill", "value": backfill_id_of(ui)}], "statuses": ["FAILURE"]},
     )["runsOrError"]["results"]
     messages = [m for run in runs for m in step_failures(finished_run(ui, run["runId"]))]
-    assert any(UNPUBLISHED.isoformat() in m and "lookback" in m for m in messages), messages
+    assert any(UNPUBLISHED.isoformat() in m and "history" in m for m in messages), messages
+    every_check_shows_every_partition(ui)  # failures included
+    _, raw_checks = check_statuses(ui, "raw_bhavcopy", KEYS)
+    assert UNPUBLISHED.isoformat() in raw_checks["is_bhavcopy_of_its_trade_date"]["EXECUTION_FAILED"]
 
 
 def backfill_id_of(ui) -> str:
