@@ -42,9 +42,11 @@ MUHURAT_SESSIONS: tuple[dt.date, ...] = (
 
 @dataclass(frozen=True)
 class TradingCalendar:
-    """BSE sessions: XBOM's sessions plus ``extra_sessions``, weekdays past XBOM's horizon."""
+    """BSE sessions: XBOM's sessions plus ``extra_sessions``, minus ``extra_holidays`` (days XBOM
+    counts as sessions but BSE did not trade), weekdays past XBOM's horizon."""
 
     extra_sessions: frozenset[dt.date] = field(default_factory=lambda: frozenset(MUHURAT_SESSIONS))
+    extra_holidays: frozenset[dt.date] = frozenset()
     # XBOM's default start moves with today (20 years back); a fixed one keeps old partitions valid.
     start: dt.date = dt.date(2000, 1, 1)
     # Only weekday sessions: the ones Dagster's trade-date partitions can hold (defs/partitions.py).
@@ -71,6 +73,7 @@ class TradingCalendar:
             beyond = pd.bdate_range(max(start, self.horizon + dt.timedelta(days=1)), end)
             days.update(d.date() for d in beyond)
         days.update(d for d in self.extra_sessions if start <= d <= end)
+        days -= self.extra_holidays
         return sorted(d for d in days if not (self.weekdays_only and d.weekday() >= 5))
 
     def non_sessions(self, start: dt.date, end: dt.date) -> list[dt.date]:

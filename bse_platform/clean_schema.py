@@ -7,6 +7,7 @@ source format lacks are null.
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
@@ -70,10 +71,13 @@ CLEAN_DTYPES = {name: "object" if name in TEXT_COLUMNS else str(column.dtype) fo
 
 
 def trusted_vwap(turnover: pd.Series, volume: pd.Series, low: pd.Series, high: pd.Series) -> pd.Series:
-    """turnover / volume where it can be a volume-weighted price: positive turnover and volume, and
-    within [low, high] (BSE rounds turnover to whole rupees, so thin trades fall outside); else null."""
-    vwap = turnover / volume.astype("float64").where(volume > 0)
-    return vwap.where((turnover > 0) & vwap.between(low, high))
+    """The day's volume-weighted price, turnover / volume, where the turnover can be trusted: BSE
+    truncates turnover to whole rupees (one share at 45.60 shows 45), so a turnover is consistent when
+    it lies in [floor(low x volume), high x volume]; the price is then clipped into [low, high]. Null
+    where nothing traded, the turnover is 0 or it is inconsistent with the day's prices."""
+    shares = volume.astype("float64").where(volume > 0)
+    consistent = (turnover > 0) & (turnover >= np.floor(low * shares + 1e-9)) & (turnover <= high * shares + 1e-9)
+    return (turnover / shares).clip(low, high).where(consistent)
 
 
 def clean_bhavcopy_schema(trade_date: dt.date | None = None) -> pa.DataFrameSchema:

@@ -1,19 +1,25 @@
 """When to request a trade date's run: the publication sensor's decision, free of Dagster and HTTP.
 
 BSE publishes a session's bhavcopy in the evening (from about 20:00 IST). Each sensor tick asks
-``plan_tick`` which trade dates to request now, given the last one requested (the cursor):
+``plan_tick`` which trade dates to request now, given its cursor: the last eligible date it has
+handled (``through``) and the dates still ``waiting`` for their file.
 
 * eligible trade dates are sessions up to today (IST) whose publication moment (the date at
   ``publication_time`` IST) has passed;
-* the candidates are the eligible sessions after the cursor, at most the last ``max_catch_up`` of
-  them (with no cursor, only the latest eligible session);
-* candidates are checked with ``is_published`` in date order and requested up to the first one
-  that is not published yet (later ones wait, so the cursor never skips a date);
-* the new cursor is the last requested date. An ``is_published`` that raises (the source is
-  unreachable or refuses) propagates, so the tick reports the error and the cursor stays.
+* the new ones are the eligible sessions after ``through``, at most the last ``max_catch_up`` of them
+  (with no cursor, only the latest eligible session);
+* the waiting dates and the new ones are checked with ``is_published`` in date order: a published
+  one is requested; one that is not waits, without holding back the dates after it, and is checked
+  again on every tick until ``give_up_after`` past its publication moment, when the tick reports it
+  given up (a date BSE never publishes is not lost silently: it is named on every tick);
+* ``has_time`` is asked before each check: when the tick's time is up, the unchecked dates wait
+  for the next tick;
+* an ``is_published`` that raises (the source is unreachable or refuses) propagates, so the tick
+  reports the error and the cursor stays.
 """
 
 import datetime as dt
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -22,6 +28,7 @@ from zoneinfo import ZoneInfo
 from bse_platform.calendar import BSE_PUBLICATION_TIME, BSE_TIMEZONE, ist_datetime
 
 DEFAULT_MAX_CATCH_UP = 5
+DEFAULT_GIVE_UP_AFTER = dt.timedelta(days=3)
 
 _IST = ZoneInfo(BSE_TIMEZONE)
 # Calendar days looked back for the eligible sessions: max_catch_up sessions plus weekends and the
@@ -38,22 +45,46 @@ class SessionCalendar(Protocol):
 
 
 @dataclass(frozen=True)
+class Cursor:
+    through: dt.date | None = None  # every eligible date up to here was requested or is waiting
+    waiting: tuple[dt.date, ...] = ()  # not published when last checked
+
+    def serialize(self) -> str:
+        return json.dumps({"through": self.through and self.through.isoformat(), "waiting": [d.isoformat() for d in self.waiting]})
+
+    @classmethod
+    def parse(cls, text: str | None) -> "Cursor":
+        """A cursor as ``serialize`` wrote it; a bare ISO date (what earlier versions wrote) is ``through``."""
+        if not text:
+            return cls()
+        if not text.startswith("{"):
+            return cls(dt.date.fromisoformat(text))
+        data = json.loads(text)
+        through = dt.date.fromisoformat(data["through"]) if data.get("through") else None
+        return cls(through, tuple(dt.date.fromisoformat(d) for d in data.get("waiting", [])))
+
+
+@dataclass(frozen=True)
 class TickPlan:
     run_dates: list[dt.date] = field(default_factory=list)
-    cursor: dt.date | None = None  # the new cursor: the last requested date, else the old one
-    skip_reason: str | None = None  # set when run_dates is empty
+    cursor: Cursor = field(default_factory=Cursor)
+    message: str = ""  # what the tick says: why nothing runs, and the dates waiting or given up
+    waiting: list[dt.date] = field(default_factory=list)
+    given_up: list[dt.date] = field(default_factory=list)
 
 
 def plan_tick(
     now: dt.datetime,
-    cursor: dt.date | None,
+    cursor: Cursor,
     calendar: SessionCalendar,
     is_published: Callable[[dt.date], bool],
     *,
     publication_time: dt.time = BSE_PUBLICATION_TIME,
     max_catch_up: int = DEFAULT_MAX_CATCH_UP,
+    give_up_after: dt.timedelta = DEFAULT_GIVE_UP_AFTER,
+    has_time: Callable[[], bool] = lambda: True,
 ) -> TickPlan:
-    """The trade dates to request at ``now`` (tz-aware) after ``cursor``; see the module docstring."""
+    """The trade dates to request at ``now`` (tz-aware) from ``cursor``; see the module docstring."""
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError(f"now must be timezone-aware, got {now!r}")
     if max_catch_up < 1:
@@ -62,26 +93,34 @@ def plan_tick(
     today = now.date()
 
     window_start = today - dt.timedelta(days=2 * max_catch_up + _LOOKBACK_SLACK_DAYS)
-    if cursor is not None:
-        window_start = max(window_start, cursor + dt.timedelta(days=1))
+    if cursor.through is not None:
+        window_start = max(window_start, cursor.through + dt.timedelta(days=1))
     window_start = max(window_start, calendar.start)
     recent = calendar.sessions(window_start, today) if window_start <= today else []
     eligible = [day for day in recent if ist_datetime(day, publication_time) <= now]
-    after_cursor = [day for day in eligible if cursor is None or day > cursor]
-    candidates = after_cursor[-1:] if cursor is None else after_cursor[-max_catch_up:]
+    new = [day for day in eligible if cursor.through is None or day > cursor.through]
+    new = new[-max_catch_up:] if cursor.through is not None else new[-1:]
 
-    if not candidates:
-        today_is_session = bool(calendar.sessions(today, today)) if today >= calendar.start else False
-        return TickPlan([], cursor, _nothing_due_reason(today, today_is_session, cursor, publication_time))
-
-    run_dates = []
+    given_up = [day for day in cursor.waiting if ist_datetime(day, publication_time) + give_up_after <= now]
+    candidates = sorted({*(d for d in cursor.waiting if d not in given_up), *new})
+    run_dates, waiting = [], []
     for day in candidates:
-        if not is_published(day):
-            break
-        run_dates.append(day)
-    if not run_dates:
-        return TickPlan([], cursor, f"BSE has not published {candidates[0].isoformat()} yet")
-    return TickPlan(run_dates, run_dates[-1], None)
+        (run_dates if has_time() and is_published(day) else waiting).append(day)
+
+    through = max(new, default=cursor.through)
+    plan_cursor = Cursor(through, tuple(waiting))
+    notes = []
+    if waiting:
+        notes.append(f"waiting for BSE to publish {', '.join(map(str, waiting))}")
+    if given_up:
+        notes.append(
+            f"gave up on {', '.join(map(str, given_up))} after {give_up_after.days} days unpublished: materialize it by hand "
+            "if BSE publishes it late, or list it in BSE_EXTRA_HOLIDAYS if there was no session"
+        )
+    if not run_dates and not waiting and not given_up:
+        today_is_session = bool(calendar.sessions(today, today)) if today >= calendar.start else False
+        notes.append(_nothing_due_reason(today, today_is_session, cursor.through, publication_time))
+    return TickPlan(run_dates, plan_cursor, "; ".join(notes), waiting, given_up)
 
 
 def _nothing_due_reason(

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from bse_platform.calendar import BSE_PUBLICATION_TIME
-from bse_platform.publication_plan import DEFAULT_MAX_CATCH_UP
+from bse_platform.publication_plan import DEFAULT_GIVE_UP_AFTER, DEFAULT_MAX_CATCH_UP
 
 S3_SECRETS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
 REDIS_URL = "REDIS_URL"
@@ -32,7 +32,9 @@ class Settings:
     online_deadline: dt.time = dt.time(23, 0)
     sensor_interval_seconds: int = 300
     max_catch_up: int = DEFAULT_MAX_CATCH_UP
+    give_up_days: int = DEFAULT_GIVE_UP_AFTER.days
     extra_sessions: frozenset[dt.date] = field(default_factory=frozenset)
+    extra_holidays: frozenset[dt.date] = field(default_factory=frozenset)
     partitions_start: dt.date = dt.date(2010, 1, 1)
     secrets_set: frozenset[str] = field(default_factory=frozenset)
 
@@ -61,7 +63,9 @@ class Settings:
             online_deadline=get("BSE_ONLINE_DEADLINE", defaults.online_deadline, dt.time.fromisoformat),
             sensor_interval_seconds=get("BSE_SENSOR_INTERVAL_SECONDS", defaults.sensor_interval_seconds, int),
             max_catch_up=get("BSE_SENSOR_MAX_CATCH_UP", defaults.max_catch_up, int),
+            give_up_days=get("BSE_SENSOR_GIVE_UP_DAYS", defaults.give_up_days, int),
             extra_sessions=get("BSE_EXTRA_SESSIONS", frozenset(), _iso_dates),
+            extra_holidays=get("BSE_EXTRA_HOLIDAYS", frozenset(), _iso_dates),
             partitions_start=get("BSE_PARTITIONS_START", defaults.partitions_start, dt.date.fromisoformat),
             secrets_set=frozenset(name for name in (*S3_SECRETS, REDIS_URL) if env.get(name)),
         )

@@ -3,12 +3,14 @@
 Partitioned datasets use the hive layout ``<dataset>/trade_date=YYYY-MM-DD/<file>`` with the
 partition column in the path only (the convention pandas, DuckDB, Spark and Polars all read
 directly). Writes never show a partial file: on a local disk a file is written aside and renamed
-into place; to S3 the whole payload is handed over from memory and the object appears when its
-upload completes. Rewriting a partition replaces its files.
+into place (the temporary files of writes killed midway are removed by a later write); to S3 the
+whole payload is handed over from memory and the object appears when its upload completes.
+Rewriting a partition replaces its files.
 """
 
 import datetime as dt
 import os
+import time
 import uuid
 from collections.abc import Iterable, Sequence
 from urllib.parse import urlsplit
@@ -21,6 +23,8 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 PARTITION_COLUMN = "trade_date"
+# A temporary file this old belongs to a write that was killed (a write takes seconds).
+LEFTOVER_AGE_SECONDS = 3600
 PARQUET_FILE = "data.parquet"
 _HIVE_DATE = ds.partitioning(pa.schema([(PARTITION_COLUMN, pa.date32())]), flavor="hive")
 
@@ -85,6 +89,18 @@ class ObjectStore:
         finally:
             if self._fs.get_file_info(aside).type == pafs.FileType.File:
                 self._fs.delete_file(aside)
+        self._remove_leftovers(folder, name)
+
+    def _remove_leftovers(self, folder: str, name: str) -> None:
+        """Temporary files of earlier writes of ``name`` killed midway (old enough not to be in flight)."""
+        now = time.time()
+        for info in self._fs.get_file_info(pafs.FileSelector(folder)):
+            if (
+                info.base_name.startswith(f".{name}.")
+                and info.base_name.endswith(".tmp")
+                and now - info.mtime.timestamp() > LEFTOVER_AGE_SECONDS
+            ):
+                self._fs.delete_file(info.path)
 
     def read_bytes(self, key: str) -> bytes:
         with self._fs.open_input_stream(self._path(key)) as stream:
@@ -136,6 +152,14 @@ class ObjectStore:
             for key in self.list_files(dataset)
             if key.startswith(prefix) and key.endswith(f"/{PARQUET_FILE}")
         )
+
+    def delete_partition(self, dataset: str, trade_date: dt.date) -> bool:
+        """Remove a partition's Parquet file; whether there was one."""
+        key = f"{partition_dir(dataset, trade_date)}/{PARQUET_FILE}"
+        if self._fs.get_file_info(self._path(key)).type != pafs.FileType.File:
+            return False
+        self.delete(key)
+        return True
 
     def list_files(self, prefix: str) -> list[str]:
         """Keys of the files under ``prefix`` (a folder), skipping in-flight temporary files."""

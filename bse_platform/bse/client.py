@@ -32,6 +32,8 @@ DEFAULT_HEADERS: Mapping[str, str] = {
 }
 
 _RETRIED_STATUSES = (429, 500, 502, 503, 504)
+_CHUNK_BYTES = 64 * 1024
+_MAX_PROBE_BYTES = 256 * 1024  # is_published reads no further than this for the first non-blank byte
 
 # BSE's corporate-actions CSV export (BSE_FORMATS.md), for ex-dates from_date..to_date inclusive;
 # a template for ``str.format(from_date=..., to_date=...)``.
@@ -64,22 +66,31 @@ class BseClient:
         timeout_seconds: float = 30.0,
         retries: int = 4,
         backoff_seconds: float = 2.0,
+        max_wait_seconds: float = 30.0,
+        deadline_seconds: float = 300.0,
         min_interval_seconds: float = 1.0,
         corporate_actions_url: str = DEFAULT_CORPORATE_ACTIONS_URL,
     ):
+        """``timeout_seconds`` bounds each connection and each read; a retry waits the backoff or the
+        server's Retry-After, at most ``max_wait_seconds``; a download whose body is still arriving
+        ``deadline_seconds`` after it started is abandoned. So a download ends within about
+        (retries + 1) x timeout + retries x max_wait + deadline, whatever the server does."""
         self.base_url = base_url
         self.corporate_actions_url = corporate_actions_url
         self.eras = tuple(eras)
         self.timeout_seconds = timeout_seconds
+        self.deadline_seconds = deadline_seconds
         self.min_interval_seconds = min_interval_seconds
         self._session = requests.Session()
         self._session.headers.update(headers)
         retry = Retry(
             total=retries,
             backoff_factor=backoff_seconds,
+            backoff_max=max_wait_seconds,
             status_forcelist=_RETRIED_STATUSES,
             allowed_methods=frozenset({"GET", "HEAD"}),
             respect_retry_after_header=True,
+            retry_after_max=max_wait_seconds,
             raise_on_status=False,
         )
         adapter = HTTPAdapter(max_retries=retry)
@@ -94,7 +105,7 @@ class BseClient:
     def fetch(self, trade_date) -> PublishedFile:
         """The file BSE publishes for ``trade_date``, as served; raises a ``BseSourceError`` if none."""
         url = self.url_for(trade_date)
-        content = self._checked(self._get(url), url, f"bhavcopy for {trade_date}")
+        content = self._download(url, f"bhavcopy for {trade_date}")
         return PublishedFile(url, PurePosixPath(urlsplit(url).path).name, content)
 
     def is_published(self, trade_date, *, prefix_bytes: int = 4096) -> bool:
@@ -107,16 +118,19 @@ class BseClient:
         """
         url = self.url_for(trade_date)
         with self._get(url, stream=True) as response:
-            if response.status_code != 200:
-                try:
-                    self._checked(response, url, f"bhavcopy for {trade_date}")  # raises for every non-200
-                except NotPublishedError:
-                    return False
             try:
-                prefix = next(response.iter_content(chunk_size=prefix_bytes), b"")
+                self._raise_for_status(response, url, f"bhavcopy for {trade_date}")
+            except NotPublishedError:
+                return False
+            prefix = b""
+            try:  # up to the first bytes that are not blank (an HTML page may start with many blank lines)
+                for chunk in response.iter_content(chunk_size=prefix_bytes):
+                    prefix += chunk
+                    if prefix.strip() or len(prefix) >= _MAX_PROBE_BYTES:
+                        break
             except requests.RequestException as error:
                 raise SourceUnavailableError(f"BSE broke off the answer: {error}", url) from error
-            return bool(prefix) and not looks_like_html(prefix)
+            return bool(prefix.strip()) and not looks_like_html(prefix)
 
     def corporate_actions_url_for(self, from_date, to_date) -> str:
         return self.corporate_actions_url.format(from_date=from_date, to_date=to_date)
@@ -128,11 +142,32 @@ class BseClient:
         if from_date > to_date:
             raise ValueError(f"from_date {from_date} is after to_date {to_date}")
         url = self.corporate_actions_url_for(from_date, to_date)
-        content = self._checked(self._get(url), url, f"corporate actions for {from_date}..{to_date}")
+        content = self._download(url, f"corporate actions for {from_date}..{to_date}")
         return PublishedFile(url, f"corporate_actions_{from_date:%Y%m%d}_{to_date:%Y%m%d}.csv", content)
 
-    def _checked(self, response: requests.Response, url: str, what: str) -> bytes:
-        """The body of a 200 that is not an HTML page; otherwise the ``BseSourceError`` it means."""
+    def _download(self, url: str, what: str) -> bytes:
+        """The body of a 200 that is not an HTML page, read within the deadline; otherwise the
+        ``BseSourceError`` it means."""
+        started = time.monotonic()
+        with self._get(url, stream=True) as response:
+            self._raise_for_status(response, url, what)
+            chunks = []
+            try:
+                for chunk in response.iter_content(chunk_size=_CHUNK_BYTES):
+                    chunks.append(chunk)
+                    if time.monotonic() - started > self.deadline_seconds:
+                        raise SourceUnavailableError(
+                            f"{what}: still arriving {self.deadline_seconds:g} s after the download started (a stalled answer)", url
+                        )
+            except requests.RequestException as error:
+                raise SourceUnavailableError(f"BSE broke off the answer: {error}", url) from error
+        content = b"".join(chunks)
+        if looks_like_html(content):
+            raise NotPublishedError(f"no {what} yet: BSE served an HTML page instead of the file", url)
+        return content
+
+    def _raise_for_status(self, response: requests.Response, url: str, what: str) -> None:
+        """The ``BseSourceError`` a status other than 200 means."""
         if response.status_code == 404:
             raise NotPublishedError(f"no {what} yet: BSE answered 404", url)
         if response.status_code == 403:
@@ -145,9 +180,6 @@ class BseClient:
             raise SourceUnavailableError(f"BSE answered {response.status_code} after retries", url)
         if response.status_code != 200:
             raise SourceUnavailableError(f"unexpected HTTP {response.status_code} from BSE", url)
-        if looks_like_html(response.content):
-            raise NotPublishedError(f"no {what} yet: BSE served an HTML page instead of the file", url)
-        return response.content
 
     def close(self) -> None:
         self._session.close()

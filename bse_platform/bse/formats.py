@@ -21,6 +21,10 @@ class BhavcopyFormat:
     def required_columns(self) -> tuple[str, ...]:
         return tuple(self.to_clean) + ((self.date_column,) if self.date_column else ())
 
+    @property
+    def carries_isin(self) -> bool:
+        return "isin" in self.to_clean.values()
+
 
 _LEGACY_TO_CLEAN = {
     "SC_CODE": "security_code",

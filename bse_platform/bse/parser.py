@@ -15,7 +15,7 @@ import logging
 import re
 import zipfile
 import zlib
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 import pandas as pd
@@ -31,6 +31,10 @@ log = logging.getLogger(__name__)
 
 # Rows with the wrong field count are skipped and reported; past this share the file fails.
 DEFAULT_MAX_BAD_ROW_SHARE = 0.01
+# Beyond these a file is no bhavcopy (real ones are 0.2-1 MB of CSV, zipped about 3 to 1): a zip
+# bomb or a runaway file fails fast, before it is read into memory.
+DEFAULT_MAX_CSV_BYTES = 64 * 2**20
+DEFAULT_MAX_COMPRESSION_RATIO = 50
 
 _LINE_ENDS = re.compile(r"\r+\n|\r")
 _INTEGER_COLUMNS = ("security_code", "num_trades", "volume")
@@ -38,9 +42,9 @@ _PRICE_COLUMNS = ("open", "high", "low", "close", "last", "prev_close")
 
 
 def looks_like_html(content: bytes) -> bool:
-    """BSE answers a missing, unpublished or blocked file with an HTML page (often with HTTP 200)."""
-    head = content[:512].lstrip().lower()
-    return head.startswith((b"<!doctype", b"<html", b"<?xml", b"<head", b"<body")) or b"<html" in head
+    """BSE answers a missing, unpublished or blocked file with an HTML page (often with HTTP 200),
+    however it starts: blank lines, a comment, a bare <script> challenge. A CSV never starts with '<'."""
+    return content.lstrip().removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"<")
 
 
 @dataclass(frozen=True)
@@ -105,18 +109,27 @@ class ParsedBhavcopy:
     frame: pd.DataFrame  # the clean table; index = line number in the file
     dropped_duplicate_lines: tuple[int, ...]  # exact repeats of an earlier row
     validation: ValidationReport
+    left_out: Mapping[str, int]  # rows of the instrument classes not kept, by class
+    isins_from_master: int  # rows whose ISIN (and so class) came from ``known_isins``
 
 
 def read_raw_bhavcopy(
-    content: bytes, filename: str | None = None, *, max_bad_row_share: float = DEFAULT_MAX_BAD_ROW_SHARE
+    content: bytes,
+    filename: str | None = None,
+    *,
+    max_bad_row_share: float = DEFAULT_MAX_BAD_ROW_SHARE,
+    max_csv_bytes: int = DEFAULT_MAX_CSV_BYTES,
+    max_compression_ratio: float = DEFAULT_MAX_COMPRESSION_RATIO,
 ) -> RawBhavcopy:
     file = filename or "<bhavcopy>"
     member = None
     if not content.strip():
         raise BrokenBhavcopyError("empty file", file=file)
     if content[:2] == b"PK":
-        member, content = _unzip(content, file)
+        member, content = _unzip(content, file, max_csv_bytes=max_csv_bytes, max_compression_ratio=max_compression_ratio)
         file = f"{file}/{member}"
+    elif len(content) > max_csv_bytes:
+        raise BrokenBhavcopyError(f"{len(content):,} bytes, more than any bhavcopy (limit {max_csv_bytes:,})", file=file)
     if looks_like_html(content):
         raise BrokenBhavcopyError(
             "not a bhavcopy: an HTML page (BSE serves one for a file that is missing, not yet "
@@ -124,7 +137,10 @@ def read_raw_bhavcopy(
             file=file,
         )
     rows = csv.reader(io.StringIO(_LINE_ENDS.sub("\n", _decode(content))))
-    header = [name.strip() for name in next(rows, [])]
+    try:
+        header = [name.strip() for name in next(rows, [])]
+    except csv.Error as error:  # e.g. a first line that is one field of over 128 KB
+        raise BrokenBhavcopyError(f"unreadable CSV header: {error}", file=file, line=1) from error
     fmt = detect_format(header, file=file)
 
     width = len(header)
@@ -179,14 +195,27 @@ def read_raw_bhavcopy(
 
 
 def clean_raw_bhavcopy(
-    raw: RawBhavcopy, trade_date: dt.date | None = None, *, instrument_classes: Collection[str] | None = EQUITY_CLASSES
+    raw: RawBhavcopy,
+    trade_date: dt.date | None = None,
+    *,
+    instrument_classes: Collection[str] | None = EQUITY_CLASSES,
+    known_isins: Mapping[int, str] | None = None,
 ) -> ParsedBhavcopy:
-    """Type and rename onto the clean schema and validate; bad values are reported in ``validation``."""
+    """Type and rename onto the clean schema and validate; bad values are reported in ``validation``.
+
+    ``known_isins`` (security code -> ISIN, a security master) fills the ISIN of rows whose file has
+    none (the legacy EQ format), so that a security is classed the same whatever the format.
+    """
     day = raw.trade_date(trade_date)
-    frame, dropped = _to_clean(raw, day)
+    frame, dropped, from_master = _to_clean(raw, day, known_isins or {})
+    left_out: dict[str, int] = {}
     if instrument_classes is not None:
-        frame = frame[frame["instrument_class"].isin(list(instrument_classes))]
-    return ParsedBhavcopy(raw, day, frame, dropped, validate(frame, clean_bhavcopy_schema(day)))
+        kept = frame["instrument_class"].isin(list(instrument_classes))
+        left_out = frame.loc[~kept, "instrument_class"].value_counts().to_dict()
+        frame = frame[kept]
+        if left_out:
+            log.info("%s: left out %d rows of other classes: %s", raw.file, sum(left_out.values()), left_out)
+    return ParsedBhavcopy(raw, day, frame, dropped, validate(frame, clean_bhavcopy_schema(day)), left_out, from_master)
 
 
 def read_bhavcopy(
@@ -195,11 +224,12 @@ def read_bhavcopy(
     trade_date: dt.date | None = None,
     *,
     instrument_classes: Collection[str] | None = EQUITY_CLASSES,
+    known_isins: Mapping[int, str] | None = None,
     max_bad_row_share: float = DEFAULT_MAX_BAD_ROW_SHARE,
 ) -> ParsedBhavcopy:
     """``read_raw_bhavcopy`` then ``clean_raw_bhavcopy``."""
     raw = read_raw_bhavcopy(content, filename, max_bad_row_share=max_bad_row_share)
-    return clean_raw_bhavcopy(raw, trade_date, instrument_classes=instrument_classes)
+    return clean_raw_bhavcopy(raw, trade_date, instrument_classes=instrument_classes, known_isins=known_isins)
 
 
 def parse_bhavcopy(
@@ -208,13 +238,16 @@ def parse_bhavcopy(
     trade_date: dt.date | None = None,
     *,
     instrument_classes: Collection[str] | None = EQUITY_CLASSES,
+    known_isins: Mapping[int, str] | None = None,
     max_bad_row_share: float = DEFAULT_MAX_BAD_ROW_SHARE,
 ) -> pd.DataFrame:
     """Any BSE equity bhavcopy (EQ, EQ_ISINCODE, BSE_EQ_BHAVCOPY, UDiFF; zipped or not) as the clean table.
 
     The trade date comes from the file's date column, else its BSE file name, else ``trade_date``;
     if they disagree, or there is none, a ``BhavcopyError`` says so. ``instrument_classes`` keeps
-    equity instruments by default (see ``clean_schema.INSTRUMENT_CLASSES``; None keeps every class).
+    equity instruments by default (see ``clean_schema.INSTRUMENT_CLASSES``; None keeps every class);
+    how many rows of each other class were left out is logged. A legacy EQ file has no ISINs: pass
+    ``known_isins`` (code -> ISIN, e.g. from an EQ_ISINCODE or UDiFF file) to class its ETFs as funds.
     Rows with the wrong field count are skipped and logged, up to ``max_bad_row_share`` of the file.
     """
     parsed = read_bhavcopy(
@@ -222,6 +255,7 @@ def parse_bhavcopy(
         filename,
         trade_date,
         instrument_classes=instrument_classes,
+        known_isins=known_isins,
         max_bad_row_share=max_bad_row_share,
     )
     if not parsed.validation.passed:
@@ -229,15 +263,28 @@ def parse_bhavcopy(
     return parsed.frame.reset_index(drop=True)
 
 
-def _unzip(content: bytes, file: str) -> tuple[str, bytes]:
+def _unzip(content: bytes, file: str, *, max_csv_bytes: int, max_compression_ratio: float) -> tuple[str, bytes]:
+    """The one CSV of a zip, read no further than the limits (sizes a zip declares can lie)."""
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            members = [n for n in archive.namelist() if n.lower().endswith(".csv")]
+            members = [info for info in archive.infolist() if info.filename.lower().endswith(".csv")]
             if len(members) != 1:
                 raise BrokenBhavcopyError(
                     f"a zip archive should hold one CSV file, this one holds {archive.namelist()}", file=file
                 )
-            return members[0], archive.read(members[0])
+            (member,) = members
+            if "/" in member.filename or "\\" in member.filename or member.filename.startswith(".."):
+                raise BrokenBhavcopyError(f"a zip member with a path ({member.filename!r}): BSE's zips hold a bare file", file=file)
+            limit = min(max_csv_bytes, int(max_compression_ratio * len(content)))
+            with archive.open(member) as stream:
+                data = stream.read(limit + 1)
+            if len(data) > limit:
+                raise BrokenBhavcopyError(
+                    f"{member.filename} expands past {limit:,} bytes from {len(content):,} (limits: {max_csv_bytes:,} bytes, "
+                    f"{max_compression_ratio:g} to 1): no bhavcopy is that large",
+                    file=file,
+                )
+            return member.filename, data
     except (zipfile.BadZipFile, EOFError, zlib.error, RuntimeError, NotImplementedError) as error:
         raise BrokenBhavcopyError(f"a zip archive that cannot be read (truncated download?): {error}", file=file) from error
 
@@ -271,7 +318,7 @@ def _parse_date(text: str, fmt: BhavcopyFormat, file: str, line: int) -> dt.date
     raise BrokenBhavcopyError(f"{fmt.date_column} {text!r} is not a date", file=file, line=line)
 
 
-def _to_clean(raw: RawBhavcopy, trade_date: dt.date) -> tuple[pd.DataFrame, tuple[int, ...]]:
+def _to_clean(raw: RawBhavcopy, trade_date: dt.date, known_isins: Mapping[int, str]) -> tuple[pd.DataFrame, tuple[int, ...], int]:
     source_of = {clean: source for source, clean in raw.format.to_clean.items()}
     frame = pd.DataFrame(index=raw.table.index)
     frame["trade_date"] = pd.Timestamp(trade_date)
@@ -286,10 +333,12 @@ def _to_clean(raw: RawBhavcopy, trade_date: dt.date) -> tuple[pd.DataFrame, tupl
         line = frame["security_code"].isna().idxmax()
         raise BrokenBhavcopyError(f"{source_of['security_code']} is empty", file=raw.file, line=int(line))
     frame["prev_close"] = frame["prev_close"].mask(frame["prev_close"].eq(0))  # 0.00 = no previous close
+    from_master = frame["isin"].isna() & frame["security_code"].isin(list(known_isins))
+    frame["isin"] = frame["isin"].where(~from_master, frame["security_code"].map(known_isins))
     frame["instrument_class"] = classify_instruments(frame["group"], frame["instrument_type"], frame["isin"])
     frame["source_format"] = raw.format.name
     frame = frame.astype(CLEAN_DTYPES)
-    return _drop_exact_duplicates(frame, raw.file)
+    return *_drop_exact_duplicates(frame, raw.file), int(from_master.sum())
 
 
 def _numbers(raw: RawBhavcopy, source: str, *, integer: bool) -> pd.Series:

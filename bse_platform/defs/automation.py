@@ -2,9 +2,10 @@
 
 * ``bse_publication_sensor``: from the publication time (BSE_PUBLICATION_TIME, 20:00 IST) on trade
   dates, asks BSE whether the day's file is published (a cheap request, ``BseClient.is_published``)
-  and requests ``daily_trade_date_job`` for it once, keyed by trade date; its cursor is the last
-  trade date requested (``publication_plan.plan_tick`` decides). Settings: BSE_SENSOR_INTERVAL_SECONDS,
-  BSE_SENSOR_MAX_CATCH_UP.
+  and requests ``daily_trade_date_job`` for it once, keyed by trade date; a date not published yet
+  waits in its cursor, checked on every tick without holding back later dates, until it is given up
+  (``publication_plan.plan_tick`` decides). Settings: BSE_SENSOR_INTERVAL_SECONDS,
+  BSE_SENSOR_MAX_CATCH_UP, BSE_SENSOR_GIVE_UP_DAYS.
 * ``daily_trade_date_fallback``: at 22:30 IST on trading days, the same job for that day's partition,
   unless a run of it exists that did not fail (the sensor's, usually); a run whose file is still
   missing fails with raw_bhavcopy's "not published" message.
@@ -18,6 +19,7 @@
 """
 
 import datetime as dt
+import time
 from zoneinfo import ZoneInfo
 
 from dagster import (
@@ -49,7 +51,7 @@ from bse_platform.defs.partitions import MAX_TRADE_DATES_PER_RUN, TRADING_CALEND
 from bse_platform.defs.resources import BseSourceResource, StorageResource
 from bse_platform.features.catalog import FAMILIES, LONGEST_HISTORY
 from bse_platform.features.history import last_date_reading_before
-from bse_platform.publication_plan import plan_tick
+from bse_platform.publication_plan import Cursor, plan_tick
 from bse_platform.settings import SETTINGS
 
 FALLBACK_HOUR, FALLBACK_MINUTE = 22, 30
@@ -63,35 +65,46 @@ def run_key_for(trade_date: dt.date) -> str:
     return f"trade-date-{trade_date.isoformat()}"
 
 
+# A tick must end well within Dagster's 60 s sensor limit: each check of BSE is bounded (time-out,
+# one retry, short waits) and the tick stops checking after its budget; unchecked dates wait.
+_PROBE_LIMITS = {"timeout_seconds": 10.0, "retries": 1, "backoff_seconds": 0.5, "max_wait_seconds": 5.0, "deadline_seconds": 10.0}
+_TICK_BUDGET_SECONDS = 20.0
+
+
 @sensor(
     job=daily_trade_date_job,
     minimum_interval_seconds=SETTINGS.sensor_interval_seconds,
     default_status=DefaultSensorStatus.RUNNING,
     description=(
         f"From {SETTINGS.publication_time:%H:%M} IST on BSE trading days, requests the daily run for a trade date "
-        f"once BSE has published its bhavcopy; catches up on at most {SETTINGS.max_catch_up} missed trade dates"
+        f"once BSE has published its bhavcopy; catches up on at most {SETTINGS.max_catch_up} missed trade dates; "
+        f"a date still unpublished is retried on every tick for {SETTINGS.give_up_days} days without holding back later ones"
     ),
 )
 def bse_publication_sensor(context: SensorEvaluationContext, bse: BseSourceResource):
-    cursor = dt.date.fromisoformat(context.cursor) if context.cursor else None
-    client = bse.client()
+    budget_ends = time.monotonic() + _TICK_BUDGET_SECONDS
+    client = bse.client(**_PROBE_LIMITS)
     try:
         plan = plan_tick(
             clock.now(),
-            cursor,
+            Cursor.parse(context.cursor),
             TRADING_CALENDAR,
             client.is_published,
             publication_time=SETTINGS.publication_time,
             max_catch_up=SETTINGS.max_catch_up,
+            give_up_after=dt.timedelta(days=SETTINGS.give_up_days),
+            has_time=lambda: time.monotonic() < budget_ends,
         )
     finally:
         client.close()
-    if not plan.run_dates:
-        yield SkipReason(plan.skip_reason)
-        return
-    for trade_date in plan.run_dates:
-        yield RunRequest(run_key=run_key_for(trade_date), partition_key=trade_date.isoformat())
-    context.update_cursor(plan.cursor.isoformat())
+    if plan.message:
+        context.log.info(plan.message)
+    waiting = {"bse/waiting_for": ",".join(map(str, plan.waiting))} if plan.waiting else {}
+    return SensorResult(
+        run_requests=[RunRequest(run_key=run_key_for(day), partition_key=day.isoformat(), tags=waiting) for day in plan.run_dates],
+        skip_reason=None if plan.run_dates else plan.message,
+        cursor=plan.cursor.serialize(),
+    )
 
 
 @schedule(

@@ -78,7 +78,7 @@ def evaluations(context: AssetExecutionContext, asset_key: AssetKey, outcomes: I
         yield AssetCheckEvaluation(
             asset_key=asset_key,
             check_name=outcome.check,
-            passed=outcome.passed,
+            passed=bool(outcome.passed),
             metadata=dict(outcome.metadata),
             partition=outcome.partition,
             target_materialization_data=targets.get(outcome.partition),

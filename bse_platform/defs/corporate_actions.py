@@ -23,7 +23,7 @@ from bse_platform.corporate_actions.export import (
 )
 from bse_platform.defs.checks import CheckOutcome, checks_reported, evaluations, partitioned_check, rows_metadata
 from bse_platform.defs.conventions import OWNERS, column_schema, layer_tags
-from bse_platform.defs.partitions import MAX_TRADE_DATES_PER_RUN, TRADE_DATE_PARTITIONS, TRADING_CALENDAR, partition_trade_date
+from bse_platform.defs.partitions import MAX_TRADE_DATES_PER_RUN, TRADE_DATE_PARTITIONS, partition_trade_date, previous_trade_date
 from bse_platform.defs.resources import BseSourceResource
 
 UNPARSED_CHECK = "every_purpose_is_understood"
@@ -88,5 +88,4 @@ def _digest(actions: pd.DataFrame) -> str:
 def _day_after_previous_session(day: dt.date) -> dt.date:
     """Ex-dates on the days since the previous partition take effect on ``day`` (weekend sessions
     are no partitions, so their actions land on the next weekday session)."""
-    earlier = TRADING_CALENDAR.sessions(day - dt.timedelta(days=14), day - dt.timedelta(days=1))
-    return (earlier[-1] if earlier else day - dt.timedelta(days=1)) + dt.timedelta(days=1)
+    return (previous_trade_date(day) or day - dt.timedelta(days=1)) + dt.timedelta(days=1)

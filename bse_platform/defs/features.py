@@ -42,7 +42,7 @@ from bse_platform.features.family import FamilyResult, FeatureFamily
 from bse_platform.features.history import ACTIONS, CLEAN, read_history
 from bse_platform.features.quality import MAX_NULL_SHARE_AFTER_WARMUP, NULLS_CHECK, SCHEMA_CHECK, feature_schema, null_share_after_warmup
 from bse_platform.settings import SETTINGS
-from bse_platform.storage import MissingPartitionsError
+from bse_platform.storage import MissingPartitionsError, ObjectStore
 from bse_platform.validation import validate
 
 
@@ -110,7 +110,11 @@ def feature_families(context: AssetExecutionContext, config: FeatureConfig, stor
         )  # fmt: skip
     except MissingPartitionsError as error:
         raise Failure(description=_missing_history(error, days), metadata={"missing": [d.isoformat() for d in error.trade_dates]}) from error
-    context.log.info(f"read {len(history.clean):,} clean rows over {history.sessions_read:,} sessions")
+    left_out = _left_out_by_class(store, days, config.instrument_classes)
+    context.log.info(
+        f"read {len(history.clean):,} clean rows over {history.sessions_read:,} sessions; "
+        f"left out, of other classes: {left_out.sum().to_dict()}"
+    )
     results = compute_families(
         families, history.clean, history.actions, days, instrument_classes=config.instrument_classes,
         publication_time=dt.time.fromisoformat(config.publication_time),
@@ -127,7 +131,7 @@ def feature_families(context: AssetExecutionContext, config: FeatureConfig, stor
         outcomes = list(_outcomes(family, result, partitions))
         blocked = sorted({o.partition for o in outcomes if o.check == SCHEMA_CHECK and not o.passed})
         if family.name in built and not blocked:
-            for partition, metadata in _partition_metadata(family, result, partitions):
+            for partition, metadata in _partition_metadata(family, result, partitions, left_out):
                 context.add_asset_metadata(metadata, asset_key=AssetKey(family.name), partition_key=partition)
             yield Output(result.rows, output_name=family.name)
         elif blocked:  # nothing of the run is written; only the failures are reported
@@ -192,15 +196,26 @@ def _outcomes(family: FeatureFamily, result: FamilyResult, partitions: list[str]
             yield CheckOutcome(check.name, partition, bad.empty, rows_metadata(bad))
 
 
-def _partition_metadata(family: FeatureFamily, result: FamilyResult, partitions: list[str]):
-    """Per partition: rows, securities and null shares, numbers the UI plots across partitions."""
+def _left_out_by_class(store: ObjectStore, days: list[dt.date], kept: list[str]) -> pd.DataFrame:
+    """Per trade date (rows) and instrument class (columns): the clean rows no feature is computed for."""
+    classes = store.read_partitions(CLEAN, days, columns=["instrument_class"])
+    other = classes[~classes["instrument_class"].isin(kept)]
+    return pd.crosstab(other["trade_date"], other["instrument_class"]).reindex(pd.to_datetime(days), fill_value=0)
+
+
+def _partition_metadata(family: FeatureFamily, result: FamilyResult, partitions: list[str], left_out: pd.DataFrame):
+    """Per partition: rows, securities, null shares (numbers the UI plots across partitions) and the
+    rows of other instrument classes left out."""
     rows = result.rows
     for partition in partitions:
-        of_day = rows[rows["trade_date"] == pd.Timestamp(partition_trade_date(partition))]
+        day = pd.Timestamp(partition_trade_date(partition))
+        of_day = rows[rows["trade_date"] == day]
         nulls = of_day[family.columns].isna().mean() if len(of_day) else pd.Series(0.0, index=family.columns)
         yield partition, {
             "rows": len(of_day),
             "securities": int(of_day["security_code"].nunique()),
             "null_share": round(float(nulls.mean()), 4),
             "null_share_by_column": MetadataValue.json(nulls.round(4).to_dict()),
+            "rows_left_out": int(left_out.loc[day].sum()),
+            "rows_left_out_by_class": MetadataValue.json({k: int(v) for k, v in left_out.loc[day].items() if v}),
         }

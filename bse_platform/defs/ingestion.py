@@ -1,5 +1,7 @@
 """Ingestion assets: the bhavcopy as published (raw) and as the clean table, with blocking checks."""
 
+import dataclasses
+import datetime as dt
 import hashlib
 
 import pandas as pd
@@ -20,14 +22,24 @@ from bse_platform.bse import BhavcopyError, BrokenBhavcopyError, BseSourceError
 from bse_platform.bse.client import PublishedFile
 from bse_platform.bse.formats import FORMATS
 from bse_platform.bse.parser import clean_raw_bhavcopy
-from bse_platform.clean_schema import CLEAN_SCHEMA, INSTRUMENT_CLASSES
-from bse_platform.defs.checks import CheckOutcome, checks_reported, error_metadata, evaluations, partitioned_check, report_metadata
+from bse_platform.clean_schema import CLEAN_SCHEMA, INSTRUMENT_CLASSES, trusted_vwap
+from bse_platform.continuity import MIN_MATCHING_SHARE, MIN_SECURITIES_RATIO, continuity
+from bse_platform.defs.checks import CheckOutcome, checks_reported, error_metadata, evaluations, partitioned_check, report_metadata, rows_metadata
 from bse_platform.defs.conventions import OWNERS, column_schema, layer_tags
-from bse_platform.defs.partitions import TRADE_DATE_PARTITIONS, partition_trade_date
-from bse_platform.defs.resources import BseSourceResource
+from bse_platform.defs.partitions import TRADE_DATE_PARTITIONS, TRADING_CALENDAR, partition_trade_date, previous_trade_date
+from bse_platform.defs.resources import BseSourceResource, StorageResource
+from bse_platform.security_master import known_isins
+from bse_platform.storage import MissingPartitionsError, ObjectStore
 
 RAW_CHECK = "is_bhavcopy_of_its_trade_date"
 CLEAN_CHECK = "matches_clean_schema"
+CONTINUITY_CHECK = "continues_previous_session"
+TURNOVER_CHECK = "turnover_fits_prices"
+CLEAN_DATASET = "clean_bhavcopy"
+# Files whose turnover is inconsistent with prices on more traded rows than this fail the warn check.
+MAX_UNTRUSTED_TURNOVER_SHARE = 0.01
+# Every session, weekend special sessions too (the partitions hold weekdays only).
+EVERY_SESSION = dataclasses.replace(TRADING_CALENDAR, weekdays_only=False)
 _PREVIEW_COLUMNS = ["security_code", "symbol", "name", "instrument_class", "open", "high", "low", "close", "volume"]
 
 
@@ -62,12 +74,13 @@ def _raw_column_schema() -> TableSchema:
         )
     ],
 )
-def raw_bhavcopy(context: AssetExecutionContext, bse: BseSourceResource):
+def raw_bhavcopy(context: AssetExecutionContext, bse: BseSourceResource, storage: StorageResource):
     """The trade date's bhavcopy exactly as BSE published it (the source of truth): the file itself,
     under its published name; its columns depend on the format BSE used that day.
 
     Fails, storing nothing, when BSE has no file (not published yet, refused, unreachable); a file
-    that is broken or of another date is kept as served and fails the blocking check instead.
+    that is broken or of another date is kept as served and fails the blocking check instead, and the
+    date's clean table, made from an earlier file, is removed: raw and clean never disagree.
     """
     trade_date = partition_trade_date(context.partition_key)
     client = bse.client()
@@ -94,6 +107,8 @@ def raw_bhavcopy(context: AssetExecutionContext, bse: BseSourceResource):
     except BhavcopyError as error:
         outcome = CheckOutcome(RAW_CHECK, context.partition_key, False, error_metadata(error))
         metadata["format"] = "unreadable"
+    if not outcome.passed:
+        metadata["removed_clean_table"] = _discard_clean(context, storage)
     yield Output(published, metadata=metadata)
     yield from evaluations(context, AssetKey("raw_bhavcopy"), [outcome])
     yield from checks_reported(context)
@@ -127,16 +142,31 @@ class CleanBhavcopyConfig(Config):
         partitioned_check(
             "clean_bhavcopy", CLEAN_CHECK, "Types, one row per security, positive prices, low <= open <= high, known classes",
             blocking=True,
-        )
+        ),
+        partitioned_check(
+            "clean_bhavcopy", CONTINUITY_CHECK, f"About as many securities as the previous session (at least "
+            f"{MIN_SECURITIES_RATIO:.0%}), and their prev_close its close (at least {MIN_MATCHING_SHARE:.0%})", blocking=True,
+        ),
+        partitioned_check(
+            "clean_bhavcopy", TURNOVER_CHECK, f"At most {MAX_UNTRUSTED_TURNOVER_SHARE:.0%} of traded rows have a turnover "
+            "inconsistent with their prices (their vwap is null)",
+        ),
     ],
 )
 def clean_bhavcopy(
-    context: AssetExecutionContext, config: CleanBhavcopyConfig, bse: BseSourceResource, raw_bhavcopy: PublishedFile
+    context: AssetExecutionContext,
+    config: CleanBhavcopyConfig,
+    bse: BseSourceResource,
+    storage: StorageResource,
+    raw_bhavcopy: PublishedFile,
 ):
     """One typed row per security for the trade date, in the clean schema every feature reads.
 
-    A file that does not parse or validate fails the check and writes nothing. The raw file's check
-    is applied again, because a run of this asset alone is not blocked by an earlier failed raw check.
+    A file that does not parse or validate, or does not continue the previous session's table, fails
+    a blocking check: nothing is written and the date's earlier clean table is removed (it no longer
+    matches the raw file). The raw file's check is applied again, because a run of this asset alone
+    is not blocked by an earlier failed raw check. A file without ISINs (legacy EQ) takes them from the
+    security master, so each security has one class whatever the format.
     """
     trade_date = partition_trade_date(context.partition_key)
     key, partition = AssetKey("clean_bhavcopy"), context.partition_key
@@ -144,17 +174,20 @@ def clean_bhavcopy(
         raw, raw_report = bse.validate_raw(raw_bhavcopy, trade_date)
         if not raw_report.passed:
             raise BrokenBhavcopyError(f"the raw file fails its check: {raw_report.summary('line')}", file=raw.file)
-        parsed = clean_raw_bhavcopy(raw, trade_date, instrument_classes=config.instrument_classes)
+        master = None if raw.format.carries_isin else known_isins(storage.store())
+        parsed = clean_raw_bhavcopy(raw, trade_date, instrument_classes=config.instrument_classes, known_isins=master)
     except BhavcopyError as error:
+        _discard_clean(context, storage)
         yield from evaluations(context, key, [CheckOutcome(CLEAN_CHECK, partition, False, error_metadata(error))])
         raise Failure(description=f"trade date {trade_date}: {error}; nothing was written") from error
 
     outcome = CheckOutcome(CLEAN_CHECK, partition, parsed.validation.passed, report_metadata(parsed.validation, parsed.frame))
-    if not parsed.validation.passed:
-        yield from evaluations(context, key, [outcome])
-        raise Failure(
-            description=f"trade date {trade_date}: {parsed.validation.summary(row_label='line')}; nothing was written"
-        )
+    continuing = _continuity_outcome(storage.store(), parsed.frame, trade_date, partition)
+    if not (outcome.passed and continuing.passed):
+        _discard_clean(context, storage)
+        yield from evaluations(context, key, [outcome, continuing])
+        problem = parsed.validation.summary(row_label="line") if not outcome.passed else continuing.metadata["problem"]
+        raise Failure(description=f"trade date {trade_date}: {problem}; nothing was written")
     frame = parsed.frame.reset_index(drop=True)
     by_class = frame["instrument_class"].value_counts()
     yield Output(
@@ -163,6 +196,7 @@ def clean_bhavcopy(
             "rows": len(frame),
             "securities": int(frame["security_code"].nunique()),
             **{f"rows_{name}": int(by_class.get(name, 0)) for name in INSTRUMENT_CLASSES},
+            "isins_from_master": parsed.isins_from_master,
             "source_file": parsed.raw.file,
             "source_format": parsed.raw.format.name,
             "skipped_rows": MetadataValue.json([vars(row) for row in parsed.raw.skipped_rows]),
@@ -171,8 +205,49 @@ def clean_bhavcopy(
             "preview": MetadataValue.md(_preview(frame)),
         },
     )
-    yield from evaluations(context, key, [outcome])
+    yield from evaluations(context, key, [outcome, continuing, _turnover_outcome(frame, partition)])
     yield from checks_reported(context)
+
+
+def _continuity_outcome(store: ObjectStore, frame: pd.DataFrame, trade_date: dt.date, partition: str) -> CheckOutcome:
+    """Today's table against the previous session's, when that is stored (see ``continuity``)."""
+    previous_day = previous_trade_date(trade_date)
+    try:
+        if previous_day is None:
+            raise MissingPartitionsError(CLEAN_DATASET, [])
+        previous = store.read_partitions(CLEAN_DATASET, [previous_day], columns=["security_code", "close"])
+    except MissingPartitionsError:
+        return CheckOutcome(CONTINUITY_CHECK, partition, True, {"previous_session": f"{previous_day} (not stored: nothing to compare)"})
+    # A weekend special session is no partition: prev_close then refers to it, not to the stored one.
+    weekend_session_between = len(EVERY_SESSION.sessions(previous_day, trade_date)) > 2
+    found = continuity(frame, previous)
+    problem = found.broken(compare_closes=not weekend_session_between)
+    metadata = {
+        "previous_session": str(previous_day),
+        "securities": found.securities,
+        "previous_securities": found.previous_securities,
+        "matching_prev_close_share": round(found.matching_share, 4),
+    }
+    return CheckOutcome(CONTINUITY_CHECK, partition, problem is None, metadata | ({"problem": problem} if problem else {}))
+
+
+def _discard_clean(context: AssetExecutionContext, storage: StorageResource) -> bool:
+    """The date's stored clean table was made from an earlier file: remove it, so raw and clean never
+    disagree and nothing builds on it (a feature run then fails naming the date). Whether there was one."""
+    day = partition_trade_date(context.partition_key)
+    removed = storage.store().delete_partition(CLEAN_DATASET, day)
+    if removed:
+        context.log.warning(f"removed the clean table of {day}: it was made from an earlier file than the one now stored")
+    return removed
+
+
+def _turnover_outcome(frame: pd.DataFrame, partition: str) -> CheckOutcome:
+    traded = frame["volume"] > 0
+    untrusted = traded & trusted_vwap(frame["turnover"], frame["volume"], frame["low"], frame["high"]).isna()
+    share = untrusted.sum() / max(traded.sum(), 1)
+    shown = frame.loc[untrusted, ["security_code", "name", "low", "high", "volume", "turnover"]]
+    metadata = rows_metadata(shown) | {"untrusted_share": round(float(share), 4)}
+    return CheckOutcome(TURNOVER_CHECK, partition, share <= MAX_UNTRUSTED_TURNOVER_SHARE, metadata)
 
 
 def _preview(frame: pd.DataFrame) -> str:

@@ -9,7 +9,8 @@ it, and ``online_freshness_sensor`` (defs/automation.py) reports a date whose sy
 import datetime as dt
 
 import pandas as pd
-from dagster import AssetExecutionContext, AssetIn, AssetKey, MaterializeResult, MetadataValue, TableColumn, TableSchema, asset
+from dagster import AssetExecutionContext, AssetIn, AssetKey, Config, Failure, MaterializeResult, MetadataValue, TableColumn, TableSchema, asset
+from pydantic import Field
 
 from bse_platform.calendar import ist_datetime
 from bse_platform.defs import clock
@@ -18,6 +19,7 @@ from bse_platform.defs.conventions import OWNERS, layer_tags
 from bse_platform.defs.partitions import TRADE_DATE_PARTITIONS, partition_trade_date
 from bse_platform.defs.resources import RedisResource
 from bse_platform.features.catalog import FAMILIES, FEATURES, definitions_version, describe, feature_names
+from bse_platform.online.store import MIN_SHARE_OF_LIVE
 from bse_platform.settings import SETTINGS
 
 ONLINE_FRESHNESS_CHECK = "online_by_deadline"
@@ -26,6 +28,12 @@ ONLINE_FRESHNESS_CHECK = "online_by_deadline"
 def online_deadline(trade_date: dt.date) -> dt.datetime:
     """When a trade date's vectors are due online (tz-aware)."""
     return ist_datetime(trade_date, SETTINGS.online_deadline)
+
+
+class OnlineConfig(Config):
+    force: bool = Field(
+        default=False, description=f"Publish even a snapshot with fewer than {MIN_SHARE_OF_LIVE:.0%} of the live one's vectors"
+    )
 
 
 def _column_schema() -> TableSchema:
@@ -52,8 +60,12 @@ def _column_schema() -> TableSchema:
         )
     ],
 )
-def online_features(context: AssetExecutionContext, online: RedisResource, clean_bhavcopy: pd.DataFrame, **families: pd.DataFrame):
-    """Every security's full feature vector for the trade date, published to Redis in one atomic switch."""
+def online_features(
+    context: AssetExecutionContext, config: OnlineConfig, online: RedisResource, clean_bhavcopy: pd.DataFrame, **families: pd.DataFrame
+):
+    """Every security's full feature vector for the trade date, published to Redis in one atomic switch.
+    A snapshot far smaller than the live one is refused (the run fails, readers keep the live one)
+    unless ``force`` is set."""
     trade_date = partition_trade_date(context.partition_key)
     keys = ["trade_date", "security_code", "available_at"]
     vectors = pd.concat([frame.set_index(keys) for frame in families.values()], axis=1).reset_index()
@@ -67,7 +79,10 @@ def online_features(context: AssetExecutionContext, online: RedisResource, clean
         definitions_version=definitions_version(),
         symbols=aliases["symbol"],
         isins=aliases["isin"],
+        force=config.force,
     )
+    if result.refused:
+        raise Failure(description=result.reason, metadata={"vectors": result.rows})
     context.log.info(result.reason)
     yield MaterializeResult(
         metadata={

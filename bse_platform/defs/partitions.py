@@ -1,7 +1,8 @@
 """The partitions definition of every daily asset: BSE's weekday trade dates in Asia/Kolkata.
 
 Fixed when the code location loads, from the settings ``BSE_EXTRA_SESSIONS`` (ISO dates BSE traded
-on although XBOM lists a holiday, added to the known Muhurat sessions) and ``BSE_PARTITIONS_START``.
+on although XBOM lists a holiday, added to the known Muhurat sessions), ``BSE_EXTRA_HOLIDAYS`` (dates
+XBOM counts as sessions but BSE did not trade) and ``BSE_PARTITIONS_START``.
 """
 
 import datetime as dt
@@ -38,7 +39,10 @@ def trade_date_partitions(calendar: TradingCalendar) -> DailyPartitionsDefinitio
 
 
 TRADING_CALENDAR = TradingCalendar(
-    extra_sessions=frozenset(MUHURAT_SESSIONS) | SETTINGS.extra_sessions, start=SETTINGS.partitions_start, weekdays_only=True
+    extra_sessions=frozenset(MUHURAT_SESSIONS) | SETTINGS.extra_sessions,
+    extra_holidays=SETTINGS.extra_holidays,
+    start=SETTINGS.partitions_start,
+    weekdays_only=True,
 )
 TRADE_DATE_PARTITIONS = trade_date_partitions(TRADING_CALENDAR)
 
@@ -50,3 +54,9 @@ def partition_trade_date(partition_key: str) -> dt.date:
 def trade_dates_through(day: dt.date) -> list[dt.date]:
     """Every trade-date partition up to ``day``, oldest first."""
     return TRADING_CALENDAR.sessions(TRADING_CALENDAR.start, day)
+
+
+def previous_trade_date(day: dt.date) -> dt.date | None:
+    """The trade-date partition before ``day`` (None before the first)."""
+    earlier = trade_dates_through(day - dt.timedelta(days=1)) if day > TRADING_CALENDAR.start else []
+    return earlier[-1] if earlier else None

@@ -11,7 +11,7 @@ from dagster import ConfigurableResource, EnvVar
 from pydantic import Field
 
 from bse_platform.bse.client import DEFAULT_CORPORATE_ACTIONS_URL, DEFAULT_HEADERS, BseClient, PublishedFile, at_mirror
-from bse_platform.bse.parser import DEFAULT_MAX_BAD_ROW_SHARE, RawBhavcopy
+from bse_platform.bse.parser import DEFAULT_MAX_BAD_ROW_SHARE, DEFAULT_MAX_COMPRESSION_RATIO, DEFAULT_MAX_CSV_BYTES, RawBhavcopy
 from bse_platform.bse.products import DEFAULT_BASE_URL, DEFAULT_ERAS, Era
 from bse_platform.bse.raw_schema import validate_raw_bhavcopy
 from bse_platform.online import OnlineStore, redis_from_url
@@ -63,9 +63,11 @@ class BseSourceResource(ConfigurableResource):
         default={era.product: era.first_date.isoformat() for era in DEFAULT_ERAS},
         description="Product (eq, eq_isincode, bse_eq_bhavcopy, udiff) -> first trade date it is fetched for",
     )
-    timeout_seconds: float = Field(default=30.0, description="Per-request time-out")
+    timeout_seconds: float = Field(default=30.0, description="Time-out of each connection and each read")
     retries: int = Field(default=4, description="Retries on 429/5xx/connection errors, with exponential backoff")
     backoff_seconds: float = Field(default=2.0, description="Backoff factor between retries")
+    max_wait_seconds: float = Field(default=30.0, description="Longest wait before a retry, the server's Retry-After included")
+    deadline_seconds: float = Field(default=300.0, description="A download still arriving this long after it started is abandoned")
     min_interval_seconds: float = Field(
         default=SETTINGS.request_interval_seconds,
         description="Least time between two requests, BSE blocks impatient clients (BSE_REQUEST_INTERVAL_SECONDS)",
@@ -77,20 +79,30 @@ class BseSourceResource(ConfigurableResource):
         default=DEFAULT_MAX_BAD_ROW_SHARE,
         description="Malformed rows (wrong field count) are skipped and reported; past this share the file fails",
     )
+    max_csv_bytes: int = Field(default=DEFAULT_MAX_CSV_BYTES, description="A file (unzipped) larger than this is broken")
+    max_compression_ratio: float = Field(
+        default=DEFAULT_MAX_COMPRESSION_RATIO, description="A zip expanding more than this many times its size is broken"
+    )
 
-    def client(self) -> BseClient:
+    def client(self, **limits: float) -> BseClient:
+        """A client with these settings; ``limits`` override the time limits (a sensor tick's are tighter)."""
         base_url, corporate_actions_url = DEFAULT_BASE_URL, DEFAULT_CORPORATE_ACTIONS_URL
         if self.mirror_url:
             base_url, corporate_actions_url = at_mirror(base_url, self.mirror_url), at_mirror(corporate_actions_url, self.mirror_url)
+        settings = {
+            "timeout_seconds": self.timeout_seconds,
+            "retries": self.retries,
+            "backoff_seconds": self.backoff_seconds,
+            "max_wait_seconds": self.max_wait_seconds,
+            "deadline_seconds": self.deadline_seconds,
+        }
         return BseClient(
             base_url,
             corporate_actions_url=corporate_actions_url,
             headers=self.headers,
             eras=[Era(dt.date.fromisoformat(first), product) for product, first in self.product_eras.items()],
-            timeout_seconds=self.timeout_seconds,
-            retries=self.retries,
-            backoff_seconds=self.backoff_seconds,
             min_interval_seconds=self.min_interval_seconds,
+            **(settings | limits),
         )
 
     def validate_raw(self, file: PublishedFile, trade_date: dt.date) -> tuple[RawBhavcopy, ValidationReport]:
@@ -101,6 +113,8 @@ class BseSourceResource(ConfigurableResource):
             trade_date,
             min_rows=self.min_rows,
             max_bad_row_share=self.max_bad_row_share,
+            max_csv_bytes=self.max_csv_bytes,
+            max_compression_ratio=self.max_compression_ratio,
         )
 
 

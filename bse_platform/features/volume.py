@@ -57,8 +57,8 @@ FAMILY = FeatureFamily(
                     reference=f"difference of ta.volume.OnBalanceVolumeIndicator {OBV_WINDOW} days apart (OBV itself has no fixed lookback)"),
         FeatureSpec(VOLUME_RATIO, f"volume / mean volume of the last {VOLUME_RATIO_WINDOW} days", "ratio", VOLUME_RATIO_WINDOW,
                     min_rows=VOLUME_RATIO_WINDOW, bounds=(0, None)),
-        FeatureSpec("vwap", "turnover / volume (the day's volume-weighted average price); null where that is not "
-                    "within [low, high] or turnover is 0 (BSE rounds turnover to whole rupees)", "INR", 1, scale="price", bounds=(0, None)),
+        FeatureSpec("vwap", "turnover / volume, the day's volume-weighted price, within [low, high]; null where turnover is 0 "
+                    "or beyond what BSE's truncation to whole rupees explains", "INR", 1, scale="price", bounds=(0, None)),
         FeatureSpec(MFI, f"100 - 100 / (1 + positive / negative money flow over {MFI_WINDOW} days)", "0-100", MFI_WINDOW + 1,
                     min_rows=MFI_WINDOW, bounds=(0, 100),
                     reference=f"ta.volume.MFIIndicator(high, low, close, volume, {MFI_WINDOW}).money_flow_index()"),

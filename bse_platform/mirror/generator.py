@@ -422,7 +422,7 @@ def _daily_bars(
     return {
         "open": open_, "high": high, "low": low, "close": close, "last": last,
         "num_trades": trades.astype(np.int64), "volume": volume.astype(np.int64),
-        "turnover": np.round(volume * average_price),  # whole rupees, as BSE's files show
+        "turnover": np.floor(volume * average_price),  # truncated to whole rupees, as BSE's files show
     }  # fmt: skip
 
 

@@ -16,6 +16,7 @@ import io
 import http
 import sys
 import threading
+import time
 from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -50,6 +51,8 @@ class MirrorResponse(NamedTuple):
     status: int
     content_type: str
     body: bytes
+    headers: tuple[tuple[str, str], ...] = ()  # extra response headers (Retry-After, say)
+    delay_seconds: float = 0.0  # wait this long before answering (a stalled server)
 
 
 @dataclass
@@ -122,21 +125,25 @@ class MirrorSite:
         body: bytes | None = None,
         content_type: str | None = None,
         times: int | None = 1,
+        headers: Mapping[str, str] | None = None,
+        delay_seconds: float = 0.0,
     ) -> None:
         """Answer the next ``times`` requests for ``file_name`` (None: all, until cleared) like this.
 
         ``file_name`` is a bhavcopy's file name, or ``CORPORATE_ACTIONS`` for the corporate-actions export.
 
         ``status`` defaults to 200 with a ``body`` (a truncated or stale file, say), else 503.
+        ``headers`` are sent too (``Retry-After``, say); ``delay_seconds`` holds the answer back.
         Faults queue up per file name in the order they are set, then normal answers resume.
         """
         status = status if status is not None else (200 if body is not None else 503)
         if body is None:
             body = _status_page(status)
         content_type = content_type or (_content_type(file_name) if status == 200 else HTML)
+        response = MirrorResponse(status, content_type, body, tuple((headers or {}).items()), delay_seconds)
         with self._lock:
             queue = self._faults.setdefault(file_name.lower(), deque())
-            queue.append(_Fault(MirrorResponse(status, content_type, body), times))
+            queue.append(_Fault(response, times))
 
     def clear_faults(self) -> None:
         with self._lock:
@@ -289,7 +296,10 @@ class _MirrorHandler(BaseHTTPRequestHandler):
 
     def _answer(self, *, with_body: bool) -> None:
         response = self.server.site.respond(self.path, dict(self.headers.items()))
+        time.sleep(response.delay_seconds)
         self.send_response(response.status)
+        for name, value in response.headers:
+            self.send_header(name, value)
         self.send_header("Content-Type", response.content_type)
         self.send_header("Content-Length", str(len(response.body)))
         self.end_headers()

@@ -31,6 +31,9 @@ import numpy as np
 import pandas as pd
 import redis
 
+# A sync with fewer vectors than this share of the live snapshot's is refused unless forced: a
+# degenerate file must not empty the store under its readers.
+MIN_SHARE_OF_LIVE = 0.5
 DEFAULT_TTL_SECONDS = 600  # old snapshots only need to outlive in-flight reads; a backfill must not pile them up
 PENDING_TTL_SECONDS = 3600  # a snapshot whose sync never switched the pointer disappears after this
 FIELDS_PER_WRITE = 1000  # vectors per HSET: few round trips, bounded command size
@@ -151,13 +154,14 @@ class FeatureVector:
 
 @dataclass(frozen=True)
 class SyncResult:
-    published: bool  # False when a newer trade date was already live
+    published: bool  # False when a newer trade date was already live, or the snapshot was refused
     trade_date: dt.date
     live_trade_date: dt.date  # what readers see after this sync
     snapshot_id: str | None  # None when skipped
     rows: int
     reason: str
     ambiguous_aliases: tuple[str, ...] = ()  # symbols/ISINs naming several securities, left out
+    refused: bool = False  # far fewer vectors than the live snapshot: not published, unless forced
 
 
 @dataclass(frozen=True)
@@ -233,10 +237,12 @@ class OnlineStore:
         definitions_version: str,
         symbols: Mapping[int, str | None] | None = None,
         isins: Mapping[int, str | None] | None = None,
+        force: bool = False,
     ) -> SyncResult:
         """Publish ``vectors`` (a ``security_code`` column and the feature columns) as the snapshot of
-        ``trade_date``, unless a newer trade date is live. ``symbols`` and ``isins`` map security codes
-        to aliases (a pandas Series indexed by code works); nulls are ignored."""
+        ``trade_date``, unless a newer trade date is live, or ``vectors`` hold fewer than
+        MIN_SHARE_OF_LIVE of the live snapshot's securities and ``force`` is not set. ``symbols`` and
+        ``isins`` map security codes to aliases (a pandas Series indexed by code works); nulls are ignored."""
         trade_date = pd.Timestamp(trade_date).date()
         available_at = _as_utc(available_at)
         feature_names = list(feature_names)
@@ -244,6 +250,14 @@ class OnlineStore:
         live = self.live_snapshot_id()
         if live is not None and _trade_date_of(live) > trade_date:
             return _skipped(trade_date, live, len(codes))
+        live_rows = int(self.redis.hget(self.keys.snapshot(live, ":meta"), "rows") or 0) if live else 0
+        if not force and len(codes) < MIN_SHARE_OF_LIVE * live_rows:
+            return SyncResult(
+                published=False, trade_date=trade_date, live_trade_date=_trade_date_of(live), snapshot_id=None,
+                rows=len(codes), refused=True,
+                reason=f"refused: {len(codes):,} vectors for {trade_date} where the live snapshot {live} has {live_rows:,} "
+                f"(below {MIN_SHARE_OF_LIVE:.0%}); readers keep {_trade_date_of(live)}. Force it if the market really shrank",
+            )  # fmt: skip
 
         snapshot_id = f"{trade_date.isoformat()}#{self.redis.incr(self.keys.generation)}"
         aliases, ambiguous = _aliases(set(codes), symbols, isins)

@@ -283,3 +283,38 @@ def test_is_published_reads_only_a_prefix_of_the_file():
     finally:
         server.shutdown()
         server.server_close()
+
+
+# ---------------------------------------------------------------------------------------------
+# Time limits: whatever the server does, a download ends
+
+
+def test_retry_after_is_capped(mirror):
+    mirror.site.set_fault(mirror.site.file_name(DAY), 503, headers={"Retry-After": "3600"}, times=1)
+    started = time.monotonic()
+    assert client_for(mirror, max_wait_seconds=0.5).fetch(DAY).content == mirror.site.content(DAY)
+    assert time.monotonic() - started < 5
+
+
+def test_a_stalled_server_is_unavailable_within_the_time_out(mirror):
+    mirror.site.set_fault(mirror.site.file_name(DAY), 200, body=b"x", delay_seconds=5, times=None)
+    started = time.monotonic()
+    with pytest.raises(SourceUnavailableError, match="could not be reached|timed out|Read timed out"):
+        client_for(mirror, retries=1, timeout_seconds=1).fetch(DAY)
+    assert time.monotonic() - started < 4
+
+
+def test_a_body_still_arriving_at_the_deadline_is_abandoned(mirror, monkeypatch):
+    """A server trickling bytes keeps every read under the time-out; the deadline ends it."""
+    from bse_platform.bse import client as client_module
+
+    monkeypatch.setattr(client_module, "_CHUNK_BYTES", 1)
+    mirror.site.set_fault(mirror.site.file_name(DAY), 200, body=b"SC_CODE," * 400_000, times=None)
+    with pytest.raises(SourceUnavailableError, match="still arriving 0.2 s after"):
+        client_for(mirror, deadline_seconds=0.2).fetch(DAY)
+
+
+@pytest.mark.parametrize("page", [b"\n" * 10_000 + b"<html></html>", b"<script>location.reload()</script>"])
+def test_is_published_recognises_html_however_it_starts(mirror, page):
+    mirror.site.set_fault(mirror.site.file_name(DAY), 200, body=page, content_type=HTML)
+    assert client_for(mirror).is_published(DAY) is False

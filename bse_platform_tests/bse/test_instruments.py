@@ -28,10 +28,13 @@ def classify(rows: list[tuple[str | None, str | None, str | None]]) -> list[str]
         ("A", "D", "INE117A01022", "debt"),
         # REITs and InvITs
         ("IF", "STK", "INE0CCU25019", "reit_invit"),
-        # funds: gold ETFs in group E, or any INF ISIN (ETFs trade in equity groups)
+        # funds: gold ETFs in group E, or any INF ISIN (ETFs trade in equity groups; liquid and bond
+        # ETFs such as 590096 LIQUIDBEES in the debt group F)
         ("E", "STK", None, "fund"),
         ("B", "STK", "INF204KB14I2", "fund"),
         ("A", "Q", "INF204KB14I2", "fund"),
+        ("F", "STK", "INF732E01037", "fund"),
+        ("F", "Q", "INF732E01037", "fund"),
         # preference shares: group P or SC_TYPE P
         ("P", "STK", "INE018A04016", "preference"),
         ("B", "P", None, "preference"),
@@ -68,13 +71,13 @@ def test_rules_are_applied_in_order():
     # Each row matches two rules; the earlier one wins.
     rows = [
         ("G", "D", "IN0020230085"),  # government before debt
-        ("F", "STK", "INF204KB14I2"),  # debt before fund
         ("IF", "STK", "INF204KB14I2"),  # reit_invit before fund
+        ("F", "STK", "INF204KB14I2"),  # fund before debt: liquid and bond ETFs trade in group F
         ("E", "P", None),  # fund before preference
         ("P", "Q", "INE018A04016"),  # preference before sme/equity
         ("M", "Q", "INE0NJ901014"),  # sme before equity
     ]
-    assert classify(rows) == ["government", "debt", "reit_invit", "fund", "preference", "sme"]
+    assert classify(rows) == ["government", "reit_invit", "fund", "fund", "preference", "sme"]
 
 
 def test_series_index_is_kept_and_every_class_is_known():

@@ -577,3 +577,46 @@ def test_all_errors_are_bhavcopy_errors_with_a_file():
             read_bhavcopy(content, EQ_NAME)
         assert isinstance(caught.value, ValueError)
         assert caught.value.file == EQ_NAME
+
+
+# --- hostile files ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("where", ["first line", "quoted field"])
+def test_a_field_over_128_kb_is_a_broken_file_not_a_crash(where):
+    huge = "X" * 200_000
+    content = (huge + "\r\n" + "\r\n".join(EQ_ROWS)).encode() if where == "first line" else eq_csv([*EQ_ROWS, f'500009,"{huge}",A ,Q'])
+    with pytest.raises(BrokenBhavcopyError, match="unreadable CSV|not a bhavcopy") as caught:
+        read_raw_bhavcopy(content, EQ_NAME)
+    assert caught.value.file == EQ_NAME and caught.value.line is not None
+
+
+def test_a_zip_bomb_fails_fast_by_size_and_by_ratio():
+    bomb = zipped({"EQ280318.CSV": eq_csv() + b"0" * 20_000_000})  # ~20 KB expanding to 20 MB
+    with pytest.raises(BrokenBhavcopyError, match="expands past"):
+        read_raw_bhavcopy(bomb, "EQ280318_CSV.ZIP")  # the ratio: over 50 to 1
+    with pytest.raises(BrokenBhavcopyError, match="expands past 1,000,000 bytes"):
+        read_raw_bhavcopy(bomb, "EQ280318_CSV.ZIP", max_csv_bytes=1_000_000, max_compression_ratio=10_000)
+    with pytest.raises(BrokenBhavcopyError, match="more than any bhavcopy"):
+        read_raw_bhavcopy(eq_csv() + b" " * 2_000_000, EQ_NAME, max_csv_bytes=1_000_000)
+
+
+@pytest.mark.parametrize("member", ["../EQ280318.CSV", "data/EQ280318.CSV", "..\\EQ280318.CSV"])
+def test_a_zip_member_with_a_path_is_broken(member):
+    with pytest.raises(BrokenBhavcopyError, match="a zip member with a path"):
+        read_raw_bhavcopy(zipped({member: eq_csv()}), "EQ280318_CSV.ZIP")
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        b"\r\n\r\n\r\n<!DOCTYPE html><html><body>Not found</body></html>",
+        b"<!-- " + b"x" * 2000 + b" --><html><body>Access denied</body></html>",
+        b"<script>document.cookie='challenge=1';location.reload()</script>",
+        b"\xef\xbb\xbf  <html>",
+    ],
+    ids=["blank lines", "long comment", "bare script challenge", "BOM"],
+)
+def test_an_html_page_is_recognised_however_it_starts(page):
+    with pytest.raises(BrokenBhavcopyError, match="HTML page"):
+        read_raw_bhavcopy(page, EQ_NAME)

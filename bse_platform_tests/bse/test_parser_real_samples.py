@@ -245,6 +245,30 @@ def test_etf_is_classified_fund(sample_bytes):
     assert frame.loc[[500325, 532540], "instrument_class"].tolist() == ["equity", "equity"]
 
 
+def test_a_legacy_eq_file_classes_etfs_as_funds_with_isins_from_a_master(sample_bytes):
+    """EQ280318 has no ISINs: its ETFs (group B, SC_TYPE Q) look like shares. With the ISINs the
+    EQ_ISINCODE file of two months earlier states, each shared code gets that file's class."""
+    with_isins = _all_classes(sample_bytes, "legacy_eq_isincode/EQ_ISINCODE_310118.CSV").frame
+    master = dict(zip(with_isins["security_code"], with_isins["isin"]))
+    alone = _all_classes(sample_bytes, "legacy_eq/EQ280318.CSV")
+    mastered = read_bhavcopy(sample_bytes("legacy_eq/EQ280318.CSV"), "EQ280318.CSV", instrument_classes=None, known_isins=master)
+    assert mastered.isins_from_master == mastered.frame["security_code"].isin(list(master)).sum() > 2500
+
+    etfs = [532985, 538057, 590103, 590104]  # KOTAK SENSEX, CPSE ETF, NIFTY BEES, JUNIOR BEES
+    assert (alone.frame.set_index("security_code").loc[etfs, "instrument_class"] == "equity").all()  # the bug
+    assert (mastered.frame.set_index("security_code").loc[etfs, "instrument_class"] == "fund").all()
+    shared = mastered.frame.merge(with_isins, on="security_code", suffixes=("", "_isincode"))
+    same_group = shared["group"] == shared["group_isincode"]  # a few moved board (SME -> B) in between
+    assert (shared.loc[same_group, "instrument_class"] == shared.loc[same_group, "instrument_class_isincode"]).all()
+
+
+def test_rows_left_out_by_class_are_counted(sample_bytes):
+    everything = _all_classes(sample_bytes, "legacy_eq_isincode/EQ_ISINCODE_310118.CSV").frame
+    default = read_bhavcopy(sample_bytes("legacy_eq_isincode/EQ_ISINCODE_310118.CSV"), "EQ_ISINCODE_310118.CSV")
+    others = everything.loc[~everything["instrument_class"].isin(EQUITY_CLASSES), "instrument_class"]
+    assert default.left_out == others.value_counts().to_dict() and sum(default.left_out.values()) > 200
+
+
 # --- instrument filter ------------------------------------------------------------------------------
 
 

@@ -10,9 +10,9 @@ from dagster._serdes import serialize_value
 
 from bse_platform.bse import parse_bhavcopy
 from bse_platform.definitions import build_resources
-from bse_platform.defs.ingestion import CLEAN_CHECK, RAW_CHECK, clean_bhavcopy, raw_bhavcopy
+from bse_platform.defs.ingestion import CLEAN_CHECK, CONTINUITY_CHECK, RAW_CHECK, clean_bhavcopy, raw_bhavcopy
 from bse_platform.defs.resources import BseSourceResource, StorageResource
-from bse_platform.mirror.generator import published_file
+from bse_platform.mirror.generator import published_file, render_bhavcopy
 from bse_platform.storage import ObjectStore
 from bse_platform_tests.conftest import ERA_SESSIONS, RECENT_SESSIONS
 from bse_platform_tests.s3 import ACCESS_KEY, SECRET_KEY, moto_s3_endpoint
@@ -201,3 +201,65 @@ def test_s3_secret_comes_from_the_environment_and_never_reaches_the_event_log(mi
     recorded = [serialize_value(record) for record in instance.all_logs(result.run_id)]
     assert recorded and not any(secret in text for text in recorded)
     assert secret not in repr(run.run_config)
+
+
+# --- numbers you can trust: degenerate, discontinuous and re-served files ----------------------------
+
+
+def test_one_row_repeated_past_min_rows_is_one_security_and_fails(mirror, local, instance):
+    lines = mirror.site.content(DAY).splitlines(keepends=True)
+    mirror.site.set_fault(mirror.site.file_name(DAY), 200, body=b"".join([lines[0], *[lines[1]] * 50]))
+    result = ingest(mirror, local, DAY, instance, min_rows=10)
+    check = checks_of(result)[RAW_CHECK]
+    assert not check.passed and "at least 10 securities" in str(check.metadata["failures_by_check"].value)
+    assert local.store().list_files("clean_bhavcopy") == []
+
+
+def test_an_old_dateless_file_served_as_today_breaks_continuity_and_writes_nothing(mirror, local, instance):
+    for day in (DAY, NEXT_DAY):
+        assert ingest(mirror, local, day, instance).success
+    later = RECENT_SESSIONS[2]
+    legacy = {"product_eras": {"eq": "2000-01-01"}}  # a legacy EQ file: no date column, no zip member name
+    site_quotes = mirror.site.market.day(DAY)
+    mirror.site.set_fault(f"EQ{later:%d%m%y}_CSV.ZIP", 200, body=render_bhavcopy(site_quotes, "eq", DAY), times=None)
+    result = ingest(mirror, local, later, instance, **legacy)
+    assert not result.success
+    checks = checks_of(result)
+    assert checks[RAW_CHECK].passed  # by its name it is the right date
+    continuity = checks[CONTINUITY_CHECK]
+    assert not continuity.passed and "prev_close is the previous session's close" in continuity.metadata["problem"].value
+    assert continuity.metadata["previous_session"].value == str(NEXT_DAY)
+    assert f"clean_bhavcopy/trade_date={later}/data.parquet" not in local.store().list_files("clean_bhavcopy")
+    # The genuine file of that date continues the previous one.
+    mirror.site.clear_faults()
+    genuine = ingest(mirror, local, later, instance)
+    assert genuine.success and checks_of(genuine)[CONTINUITY_CHECK].metadata["matching_prev_close_share"].value == 1.0
+
+
+def test_a_rejected_rerun_removes_the_clean_table_of_the_good_file_before(mirror, local, instance):
+    assert ingest(mirror, local, DAY, instance).success
+    clean_key = f"clean_bhavcopy/trade_date={DAY}/data.parquet"
+    assert local.store().list_files("clean_bhavcopy") == [clean_key]
+    whole = mirror.site.content(DAY)
+    mirror.site.set_fault(mirror.site.file_name(DAY), 200, body=whole[: len(whole) // 3])  # truncated this time
+    rejected = ingest(mirror, local, DAY, instance)
+    assert not rejected.success
+    assert local.store().read_bytes(f"raw_bhavcopy/trade_date={DAY}/{mirror.site.file_name(DAY)}") == whole[: len(whole) // 3]
+    assert local.store().list_files("clean_bhavcopy") == []  # raw and clean never disagree
+    raw_event = instance.get_latest_materialization_event(AssetKey("raw_bhavcopy")).asset_materialization
+    assert raw_event.metadata["removed_clean_table"].value is True
+
+
+def test_a_legacy_eq_file_takes_isins_and_classes_from_the_security_master(mirror, local, instance):
+    assert ingest(mirror, local, DAY, instance).success  # UDiFF: ISINs
+    name, legacy = published_file(mirror.site.market.day(NEXT_DAY), "eq", NEXT_DAY)  # the same day as BSE's EQ file
+    mirror.site.set_fault(name, 200, body=legacy)
+    result = ingest(mirror, local, NEXT_DAY, instance, product_eras={"eq": "2000-01-01"})
+    assert result.success, failure_message(result)
+    clean = local.store().read_partitions("clean_bhavcopy", [NEXT_DAY]).set_index("security_code")
+    master = mirror.site.market.securities.set_index("security_code")
+    etfs = master.index[(master["instrument_class"] == "fund") & (master["group"] == "B")].intersection(clean.index)
+    assert len(etfs) and (clean.loc[etfs, "instrument_class"] == "fund").all()  # without the master: equity
+    assert (clean.loc[etfs, "isin"] == master.loc[etfs, "isin"]).all() and (clean["source_format"] == "eq").all()
+    clean_event = instance.get_latest_materialization_event(AssetKey("clean_bhavcopy")).asset_materialization
+    assert clean_event.metadata["isins_from_master"].value == clean["isin"].notna().sum()

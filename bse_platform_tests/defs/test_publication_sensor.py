@@ -9,6 +9,7 @@ import datetime as dt
 import os
 import subprocess
 import sys
+import time
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -21,6 +22,7 @@ from bse_platform.defs import automation, clock
 from bse_platform.defs.jobs import daily_trade_date_job
 from bse_platform.defs.automation import bse_publication_sensor, daily_schedule
 from bse_platform.defs.resources import BseSourceResource
+from bse_platform.publication_plan import Cursor
 
 IST = ZoneInfo("Asia/Kolkata")
 
@@ -31,7 +33,8 @@ def at(day: str, hh_mm: str) -> dt.datetime:
 
 @pytest.fixture
 def tick(mirror, instance, monkeypatch):
-    """Evaluate one sensor tick at ``now`` from ``cursor``: (run requests, skip message, new cursor)."""
+    """Evaluate one sensor tick at ``now`` from ``cursor``: (run requests, skip message, new cursor).
+    A plain ISO date is a cursor too (what earlier versions wrote; ``Cursor.parse`` reads it)."""
     repository = defs.get_repository_def()
 
     def run(now: dt.datetime, cursor: str | None):
@@ -50,36 +53,53 @@ def test_sensor_and_schedule_are_in_the_code_location():
     assert bse_publication_sensor.minimum_interval_seconds == 300
 
 
+def cursor_at(day: str, *waiting: str) -> str:
+    return Cursor(dt.date.fromisoformat(day), tuple(map(dt.date.fromisoformat, waiting))).serialize()
+
+
 def test_before_publication_time_skips_with_the_reason(tick):
     requests, skip, cursor = tick(at("2025-08-26", "19:59"), "2025-08-25")
     assert requests == [] and skip == "before publication time 20:00 IST for 2025-08-26"
-    assert cursor == "2025-08-25"  # not moved
+    assert cursor == cursor_at("2025-08-25")  # not moved
 
 
 @pytest.mark.parametrize(("day", "cursor"), [("2025-08-27", "2025-08-26"), ("2025-08-24", "2025-08-22")], ids=["holiday", "weekend"])
 def test_holiday_and_weekend_skip(tick, day, cursor):
     requests, skip, new_cursor = tick(at(day, "21:00"), cursor)
     assert requests == [] and skip == f"{day} is not a trading day (weekend or BSE holiday)"
-    assert new_cursor == cursor
+    assert new_cursor == cursor_at(cursor)
 
 
-def test_not_yet_published_skips_and_keeps_the_cursor(tick, mirror):
+def test_not_yet_published_waits_in_the_cursor(tick, mirror):
     mirror.site.published_through = dt.date(2025, 8, 25)
     requests, skip, cursor = tick(at("2025-08-26", "20:05"), "2025-08-25")
-    assert requests == [] and skip == "BSE has not published 2025-08-26 yet"
-    assert cursor == "2025-08-25"
+    assert requests == [] and skip == "waiting for BSE to publish 2025-08-26"
+    assert cursor == cursor_at("2025-08-26", "2025-08-26")
 
 
 def test_published_requests_exactly_one_run_then_no_duplicate(tick, mirror):
     mirror.site.published_through = dt.date(2025, 8, 25)
-    assert tick(at("2025-08-26", "20:05"), "2025-08-25")[0] == []
+    requests, _, waiting = tick(at("2025-08-26", "20:05"), "2025-08-25")
+    assert requests == []
     mirror.site.published_through = dt.date(2025, 8, 26)
-    requests, skip, cursor = tick(at("2025-08-26", "20:10"), "2025-08-25")
-    assert skip is None and cursor == "2025-08-26"
+    requests, skip, cursor = tick(at("2025-08-26", "20:10"), waiting)
+    assert skip is None and cursor == cursor_at("2025-08-26")
     assert [(r.run_key, r.partition_key) for r in requests] == [("trade-date-2025-08-26", "2025-08-26")]
     again, skip, cursor_after = tick(at("2025-08-26", "20:15"), cursor)
     assert again == [] and "2025-08-26 was already requested" in skip
-    assert cursor_after == "2025-08-26"
+    assert cursor_after == cursor
+
+
+def test_an_unpublished_date_does_not_hold_back_the_next_and_is_named_until_given_up(tick, mirror):
+    mirror.site.set_fault(mirror.site.file_name(dt.date(2025, 8, 21)), 404, times=None)  # never published
+    requests, _, cursor = tick(at("2025-08-22", "20:30"), "2025-08-20")
+    assert [r.partition_key for r in requests] == ["2025-08-22"]
+    assert requests[0].tags["bse/waiting_for"] == "2025-08-21"  # named on the run it lets through
+    assert cursor == cursor_at("2025-08-22", "2025-08-21")
+    requests, skip, cursor = tick(at("2025-08-22", "21:00"), cursor)  # asked again on every tick
+    assert requests == [] and skip == "waiting for BSE to publish 2025-08-21"
+    requests, skip, cursor = tick(at("2025-08-25", "20:30"), cursor)  # three days on: given up, by name
+    assert [r.partition_key for r in requests] == ["2025-08-25"] and cursor == cursor_at("2025-08-25")
 
 
 def test_source_error_fails_the_tick_and_keeps_the_cursor(tick, mirror):
@@ -88,7 +108,15 @@ def test_source_error_fails_the_tick_and_keeps_the_cursor(tick, mirror):
         tick(at("2025-08-26", "20:10"), "2025-08-25")
     mirror.site.clear_faults()
     requests, _, cursor = tick(at("2025-08-26", "20:15"), "2025-08-25")  # the next tick retries that date
-    assert [r.partition_key for r in requests] == ["2025-08-26"] and cursor == "2025-08-26"
+    assert [r.partition_key for r in requests] == ["2025-08-26"] and cursor == cursor_at("2025-08-26")
+
+
+def test_a_source_that_never_answers_holds_a_tick_well_under_a_minute(tick, mirror):
+    mirror.site.set_fault(mirror.site.file_name(dt.date(2025, 8, 26)), 503, body=b"", times=None, delay_seconds=30)
+    started = time.monotonic()
+    with pytest.raises(SourceUnavailableError):
+        tick(at("2025-08-26", "20:10"), "2025-08-25")
+    assert time.monotonic() - started < 45
 
 
 def test_source_refusal_fails_the_tick(mirror, instance, monkeypatch):
@@ -103,16 +131,10 @@ def test_catch_up_after_missed_days_is_bounded(tick, monkeypatch):
     requests, skip, cursor = tick(at("2025-08-29", "21:00"), "2025-08-19")
     # Missed 20, 21, 22, 25, 26, 28, 29 (27 a holiday): the last five are requested, in order.
     assert [r.partition_key for r in requests] == ["2025-08-22", "2025-08-25", "2025-08-26", "2025-08-28", "2025-08-29"]
-    assert len({r.run_key for r in requests}) == 5 and skip is None and cursor == "2025-08-29"
+    assert len({r.run_key for r in requests}) == 5 and skip is None and cursor == cursor_at("2025-08-29")
     monkeypatch.setattr(automation, "SETTINGS", dataclasses.replace(automation.SETTINGS, max_catch_up=2))
     requests, _, cursor = tick(at("2025-08-29", "21:00"), "2025-08-19")
-    assert [r.partition_key for r in requests] == ["2025-08-28", "2025-08-29"] and cursor == "2025-08-29"
-
-
-def test_catch_up_stops_at_the_first_unpublished_date(tick, mirror):
-    mirror.site.published_through = dt.date(2025, 8, 21)
-    requests, _, cursor = tick(at("2025-08-26", "21:00"), "2025-08-19")
-    assert [r.partition_key for r in requests] == ["2025-08-20", "2025-08-21"] and cursor == "2025-08-21"
+    assert [r.partition_key for r in requests] == ["2025-08-28", "2025-08-29"] and cursor == cursor_at("2025-08-29")
 
 
 def test_settings_come_from_the_environment():

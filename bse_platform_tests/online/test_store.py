@@ -299,3 +299,20 @@ def test_embedded_redis_is_the_default(tmp_path):
         assert OnlineClient(other).get("TCS") == store.client().get(CODES[0])
     assert embedded.info("server")["redis_version"]
     by_url.close()
+
+
+def test_a_snapshot_far_smaller_than_the_live_one_is_refused_unless_forced(redis_client, namespace):
+    """A degenerate file must not empty the store under its readers."""
+    store = OnlineStore(redis_client, namespace)
+    assert sync(store, random_vectors(CODES), DAY).published
+    next_day = DAY + dt.timedelta(days=3)
+    refused = sync(store, random_vectors(CODES[:1]), next_day)
+    assert not refused.published and refused.refused and "refused: 1 vectors" in refused.reason
+    client = store.client()
+    assert client.snapshot().trade_date == DAY and len(client.get_many(CODES)) == len(CODES)  # readers lose nothing
+    assert sync(store, random_vectors(CODES[:120]), next_day).published  # a modest shrink goes through
+    forced = store.sync(
+        random_vectors(CODES[:1]), feature_names=FEATURE_NAMES, trade_date=next_day + dt.timedelta(days=1),
+        available_at=AVAILABLE_AT, definitions_version="v-test", force=True,
+    )  # fmt: skip
+    assert forced.published and client.snapshot().rows == 1

@@ -1,4 +1,6 @@
 import datetime as dt
+import os
+import time
 
 import duckdb
 import pandas as pd
@@ -69,3 +71,19 @@ def test_local_layout_is_read_directly_by_pandas_and_duckdb(tmp_path):
     ).fetchall()
     assert rows == [(DAY_1, 2), (DAY_2, 1)]
 
+
+
+def test_a_later_write_removes_what_a_killed_write_left_behind(tmp_path):
+    from bse_platform.storage import LEFTOVER_AGE_SECONDS, ObjectStore
+
+    store = ObjectStore(str(tmp_path))
+    folder = tmp_path / "clean" / "trade_date=2025-08-25"
+    folder.mkdir(parents=True)
+    killed, in_flight = folder / ".data.parquet.dead.tmp", folder / ".data.parquet.live.tmp"
+    for leftover in (killed, in_flight):
+        leftover.write_bytes(b"half a file")
+    hours_ago = time.time() - LEFTOVER_AGE_SECONDS - 60
+    os.utime(killed, (hours_ago, hours_ago))
+    store.write_partition("clean", DAY_1, pd.DataFrame({"security_code": [1]}))
+    assert not killed.exists() and in_flight.exists()  # a write still running elsewhere is left alone
+    assert store.list_files("clean") == ["clean/trade_date=2025-08-25/data.parquet"]

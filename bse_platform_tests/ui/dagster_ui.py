@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -41,8 +42,11 @@ class DagsterUI:
             json.dumps({"query": query, "variables": variables}).encode(),
             {"Content-Type": "application/json"},
         )
-        with urllib.request.urlopen(request, timeout=120) as response:
-            answer = json.load(response)
+        try:
+            with urllib.request.urlopen(request, timeout=120) as response:
+                answer = json.load(response)
+        except urllib.error.HTTPError as error:  # a query the schema rejects: say why
+            raise AssertionError(f"GraphQL {error.code}: {error.read().decode()[:500]}") from error
         if "errors" in answer:
             raise AssertionError(f"GraphQL error: {answer['errors'][0]['message']}")
         return answer["data"]

@@ -68,6 +68,10 @@ query($id: ID!) {
   } }
 }"""
 
+RUN_EVENTS = """
+query($id: ID!) { runOrError(runId: $id) { ... on Run { eventConnection(afterCursor: null) { events { __typename ... on MessageEvent { message } } } } } }
+"""
+
 RUNS = """
 query($filter: RunsFilter) { runsOrError(filter: $filter) { ... on Runs { results { runId status tags { key value } } } } }
 """

@@ -2,6 +2,9 @@
 daemon over an instance of the test's own, driven and read through the UI's GraphQL."""
 
 import datetime as dt
+import os
+import signal
+import time
 
 import pytest
 
@@ -15,6 +18,8 @@ from bse_platform_tests.ui.dagster_ui import dagster_ui
 from bse_platform_tests.ui.queries import (
     ASSET_NODES,
     CHECK_EXECUTIONS,
+    RUN_EVENTS,
+    RUNS,
     check_statuses,
     counts_by_asset,
     finished_backfill,
@@ -161,3 +166,26 @@ def test_execute_all_without_a_partition_checks_the_latest_one(ui, first_backfil
     )["assetOrError"]["assetMaterializations"]
     executions = ui.graphql(CHECK_EXECUTIONS, key=key("volatility"), check=SCHEMA_CHECK, partition=latest["partition"])
     assert executions["assetCheckExecutions"][0]["runId"] == run_id
+
+
+def test_a_run_whose_worker_is_killed_is_marked_failed(ui, first_backfill):
+    """Killed mid-download (the mirror holds the answer back), the run ends FAILURE, not STARTED forever."""
+    day = SESSIONS[-1]
+    ui.site.set_fault(ui.site.file_name(day), 200, body=ui.site.content(day), delay_seconds=60, times=None)
+    try:
+        backfill_id = launch_backfill(ui, ["raw_bhavcopy"], [day.isoformat()])
+
+        def worker_pid():
+            runs = ui.graphql(RUNS, filter={"tags": [{"key": "dagster/backfill", "value": backfill_id}]})["runsOrError"]["results"]
+            if not runs:
+                return None
+            events = ui.graphql(RUN_EVENTS, id=runs[0]["runId"])["runOrError"]["eventConnection"]["events"]
+            started = [e["message"] for e in events if "Started process for run (pid:" in (e["message"] or "")]
+            return (runs[0]["runId"], int(started[0].split("pid: ")[1].rstrip(")."))) if started else None
+
+        run_id, pid = ui.wait_for("the run's worker process", worker_pid, timeout=120)
+        time.sleep(2)  # inside the download now
+        os.kill(pid, signal.SIGKILL)
+        assert finished_run(ui, run_id, timeout=60)["status"] == "FAILURE"
+    finally:
+        ui.site.clear_faults()
