@@ -4,7 +4,7 @@ Resources take their defaults from the deployment's settings (``bse_platform.set
 the environment once); ``build_definitions`` lets the demo and tests pass their own.
 """
 
-from dagster import Definitions, with_source_code_references
+from dagster import Definitions, in_process_executor, with_source_code_references
 
 from bse_platform.defs.automation import (
     bse_publication_sensor,
@@ -18,20 +18,24 @@ from bse_platform.defs.ingestion import clean_bhavcopy, raw_bhavcopy
 from bse_platform.defs.io_managers import ParquetIOManager, RawFileIOManager
 from bse_platform.defs.jobs import build_features_job, daily_trade_date_job, ingest_bhavcopy_job
 from bse_platform.defs.online import online_features
-from bse_platform.defs.resources import BseSourceResource, RedisResource, StorageResource
+from bse_platform.defs.resources import BseSourceResource, RedisResource, StorageResource, s3_from_settings
+from bse_platform.defs.tracking import mlflow_tracking_for
 
 
 def build_resources(
     storage: StorageResource | None = None, bse: BseSourceResource | None = None, online: RedisResource | None = None
 ) -> dict[str, object]:
     """Every resource the assets need; the ones not given come from the settings."""
-    storage = storage or StorageResource()
+    s3 = s3_from_settings()
+    storage = storage or StorageResource(s3=s3)
     return {
+        "s3": s3,
         "bse": bse or BseSourceResource(),
         "online": online or RedisResource(),
         "storage": storage,
         "raw_file_io_manager": RawFileIOManager(storage=storage),
         "parquet_io_manager": ParquetIOManager(storage=storage),
+        "mlflow": mlflow_tracking_for(storage),
     }
 
 
@@ -44,6 +48,10 @@ def build_definitions(
         sensors=[bse_publication_sensor, online_freshness_sensor, recompute_features_after_late_corporate_actions],
         schedules=[daily_schedule],
         resources=build_resources(storage, bse, online),
+        # A run's steps follow one another (downloads share one pool slot; features read what clean
+        # wrote), so child processes would only add their start-up: backfills run their steps in
+        # process. The daily job runs its steps in processes of their own (defs/jobs.py).
+        executor=in_process_executor,
     )
 
 

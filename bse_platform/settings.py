@@ -36,6 +36,10 @@ class Settings:
     extra_sessions: frozenset[dt.date] = field(default_factory=frozenset)
     extra_holidays: frozenset[dt.date] = field(default_factory=frozenset)
     partitions_start: dt.date = dt.date(2010, 1, 1)
+    # MLflow: a tracking server's URL or a store's URI, and where a store's artifacts go (a server
+    # keeps its own). None: a SQLite store beside the local data (defs/tracking.py).
+    mlflow_tracking_uri: str | None = None
+    mlflow_artifact_location: str | None = None
     secrets_set: frozenset[str] = field(default_factory=frozenset)
 
     @classmethod
@@ -67,6 +71,8 @@ class Settings:
             extra_sessions=get("BSE_EXTRA_SESSIONS", frozenset(), _iso_dates),
             extra_holidays=get("BSE_EXTRA_HOLIDAYS", frozenset(), _iso_dates),
             partitions_start=get("BSE_PARTITIONS_START", defaults.partitions_start, dt.date.fromisoformat),
+            mlflow_tracking_uri=get("BSE_MLFLOW_TRACKING_URI", None),
+            mlflow_artifact_location=get("BSE_MLFLOW_ARTIFACTS", None),
             secrets_set=frozenset(name for name in (*S3_SECRETS, REDIS_URL) if env.get(name)),
         )
 

@@ -14,6 +14,7 @@ the sensor in defs/automation.py.
 """
 
 import datetime as dt
+from typing import Any
 
 import pandas as pd
 from dagster import (
@@ -25,6 +26,7 @@ from dagster import (
     Failure,
     MetadataValue,
     Output,
+    ResourceParam,
     TableColumn,
     TableSchema,
     multi_asset,
@@ -40,6 +42,7 @@ from bse_platform.features.catalog import FAMILIES, describe
 from bse_platform.features.compute import compute_families
 from bse_platform.features.family import FamilyResult, FeatureFamily
 from bse_platform.features.history import ACTIONS, CLEAN, read_history
+from bse_platform.features.tracking import log_family_run
 from bse_platform.features.quality import MAX_NULL_SHARE_AFTER_WARMUP, NULLS_CHECK, SCHEMA_CHECK, feature_schema, null_share_after_warmup
 from bse_platform.settings import SETTINGS
 from bse_platform.storage import MissingPartitionsError, ObjectStore
@@ -95,8 +98,20 @@ def _checks_of(family: FeatureFamily) -> list:
     check_specs=[spec for family in FAMILIES.values() for spec in _checks_of(family)],
     can_subset=True,
 )  # fmt: skip
-def feature_families(context: AssetExecutionContext, config: FeatureConfig, storage: StorageResource):
-    """Every selected family, from one read of the longest lookback and one adjusted panel."""
+def feature_families(
+    context: AssetExecutionContext, config: FeatureConfig, storage: StorageResource, mlflow: ResourceParam[Any]
+):
+    """Every selected family, from one read of the history and one adjusted panel; each family
+    materialized logs a run in MLflow, in the Dagster run's own (``mlflow``: defs/tracking.py)."""
+    try:
+        yield from _materialize(context, config, storage)
+    except BaseException:
+        mlflow.end_run(status="FAILED")
+        raise
+    mlflow.end_run()
+
+
+def _materialize(context: AssetExecutionContext, config: FeatureConfig, storage: StorageResource):
     built = {key.path[-1] for key in context.selected_asset_keys}
     rechecked = {key.asset_key.path[-1] for key in context.selected_asset_check_keys} - built
     partitions = _partitions_of_run(context, built, rechecked)
@@ -134,6 +149,8 @@ def feature_families(context: AssetExecutionContext, config: FeatureConfig, stor
             for partition, metadata in _partition_metadata(family, result, partitions, left_out):
                 context.add_asset_metadata(metadata, asset_key=AssetKey(family.name), partition_key=partition)
             yield Output(result.rows, output_name=family.name)
+            # Not dagster-mlflow's `dagster_run_id` tag: it resumes the first run carrying it as the Dagster run's own.
+            log_family_run(family, result, partitions, tags={"dagster.run_id": context.run.run_id, "dagster.asset_key": family.name})
         elif blocked:  # nothing of the run is written; only the failures are reported
             outcomes = [o for o in outcomes if o.partition in blocked and o.check == SCHEMA_CHECK]
             failed_blocking.append(f"{family.name} ({', '.join(blocked)})")

@@ -8,6 +8,7 @@ Dagster reads them at run time and never shows their values.
 import datetime as dt
 
 from dagster import ConfigurableResource, EnvVar
+from dagster_aws.s3 import S3Resource
 from pydantic import Field
 
 from bse_platform.bse.client import DEFAULT_CORPORATE_ACTIONS_URL, DEFAULT_HEADERS, BseClient, PublishedFile, at_mirror
@@ -26,25 +27,32 @@ def _secret(name: str) -> EnvVar | None:
     return EnvVar(name) if name in SETTINGS.secrets_set else None
 
 
+def s3_from_settings() -> S3Resource:
+    """dagster-aws's S3 resource for the deployment: endpoint (MinIO), region and credentials (EnvVar;
+    unset: the default AWS chain, an IAM role or ~/.aws)."""
+    return S3Resource(
+        endpoint_url=SETTINGS.s3_endpoint_url,
+        region_name=SETTINGS.s3_region or "us-east-1",
+        aws_access_key_id=_secret("AWS_ACCESS_KEY_ID"),
+        aws_secret_access_key=_secret("AWS_SECRET_ACCESS_KEY"),
+    )
+
+
 class StorageResource(ConfigurableResource):
-    """One base URI for raw files and Parquet: a local folder, or s3://bucket/prefix (MinIO/S3)."""
+    """One base URI for raw files and Parquet: a local folder, or s3://bucket/prefix (MinIO/S3) reached
+    with the settings of ``s3`` (Parquet itself is read and written by pyarrow)."""
 
     base_uri: str = Field(default=SETTINGS.storage_uri, description="Local folder or s3://bucket/prefix (BSE_STORAGE_URI)")
-    s3_endpoint_url: str | None = Field(
-        default=SETTINGS.s3_endpoint_url, description="S3 endpoint, e.g. http://localhost:9000 for MinIO (BSE_S3_ENDPOINT_URL)"
-    )
-    s3_region: str | None = Field(default=SETTINGS.s3_region, description="S3 region, us-east-1 when unset (BSE_S3_REGION)")
-    # Unset: the S3 client's default AWS chain (IAM role, ~/.aws).
-    s3_access_key_id: str | None = Field(default=_secret("AWS_ACCESS_KEY_ID"), description="EnvVar AWS_ACCESS_KEY_ID")
-    s3_secret_access_key: str | None = Field(default=_secret("AWS_SECRET_ACCESS_KEY"), description="EnvVar AWS_SECRET_ACCESS_KEY")
+    s3: S3Resource | None = None
 
     def store(self) -> ObjectStore:
+        s3 = self.s3 or S3Resource()
         return ObjectStore(
             self.base_uri,
-            s3_endpoint_url=self.s3_endpoint_url,
-            s3_region=self.s3_region,
-            s3_access_key_id=self.s3_access_key_id,
-            s3_secret_access_key=self.s3_secret_access_key,
+            s3_endpoint_url=s3.endpoint_url,
+            s3_region=s3.region_name,
+            s3_access_key_id=s3.aws_access_key_id,
+            s3_secret_access_key=s3.aws_secret_access_key,
         )
 
 

@@ -18,6 +18,7 @@ FAMILIES: dict[str, FeatureFamily] = {
 }
 
 FEATURES: dict[str, FeatureSpec] = {spec.name: spec for family in FAMILIES.values() for spec in family.features}
+FAMILY_OF: dict[str, str] = {spec.name: family.name for family in FAMILIES.values() for spec in family.features}
 
 # Own trading days of history the family that reads the most needs, its own day included.
 LONGEST_HISTORY = max(family.own_days for family in FAMILIES.values())
@@ -40,3 +41,21 @@ def definitions_version() -> str:
     """A short hash of every feature's definition: readers can tell vectors of other definitions apart."""
     text = "\n".join(f"{name}: {describe(spec)}" for name, spec in FEATURES.items())
     return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def entry(name: str) -> dict[str, object]:
+    """Everything the catalog says of one feature, as the registry, MLflow and the CLI show it."""
+    spec = FEATURES[name]
+    return {
+        "name": name,
+        "family": FAMILY_OF[name],
+        "formula": spec.formula,
+        "unit": spec.unit,
+        "window": spec.window,
+        "warm_up": spec.min_rows,  # own days before the value is defined
+        "exponential": spec.exponential,
+        "expressed_in": spec.scale or "none",  # price/volume-like values are in the row date's share units
+        "reference": spec.reference,
+        "definition": describe(spec),
+        "version": definitions_version(),
+    }

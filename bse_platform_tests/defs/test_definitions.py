@@ -87,16 +87,17 @@ def _resource_defaults(environment: dict[str, str], code: str) -> str:
 def test_s3_credentials_are_environment_variables_read_at_run_time():
     printed = _resource_defaults(
         {"BSE_STORAGE_URI": "s3://bse/platform", "AWS_ACCESS_KEY_ID": "an-access-key", "AWS_SECRET_ACCESS_KEY": "a-secret-value"},
-        "from bse_platform.defs.resources import StorageResource as S; s = S(); "
-        "print(s.base_uri, type(s.s3_access_key_id).__name__, s.s3_access_key_id.env_var_name, s.s3_secret_access_key.env_var_name)",
+        "from bse_platform.definitions import defs; r = defs.resources; s3 = r['s3']; "
+        "print(r['storage'].base_uri, type(s3.aws_access_key_id).__name__, s3.aws_access_key_id.env_var_name, "
+        "s3.aws_secret_access_key.env_var_name, r['storage'].s3 is s3)",
     )
-    assert printed == "s3://bse/platform EnvVar AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY"  # names, never values
+    assert printed == "s3://bse/platform EnvVar AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY True"  # names, never values
 
 
 def test_without_credentials_in_the_environment_s3_uses_the_default_aws_chain():
     printed = _resource_defaults(
         {"BSE_STORAGE_URI": "s3://bse/platform"},
-        "from bse_platform.defs.resources import StorageResource as S; s = S(); print(s.s3_access_key_id, s.s3_secret_access_key)",
+        "from bse_platform.defs.resources import s3_from_settings; s3 = s3_from_settings(); print(s3.aws_access_key_id, s3.aws_secret_access_key)",
     )
     assert printed == "None None"
 

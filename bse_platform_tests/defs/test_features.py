@@ -4,11 +4,11 @@ import datetime as dt
 
 import pandas as pd
 import pytest
-from dagster import AssetKey, build_sensor_context, materialize
+from dagster import AssetKey, build_reconstructable_job, build_sensor_context, execute_job, materialize
 
 from bse_platform.bse import parse_bhavcopy
 from bse_platform.calendar import TradingCalendar
-from bse_platform.definitions import build_resources
+from bse_platform.definitions import build_definitions, build_resources
 from bse_platform.defs.corporate_actions import UNPARSED_CHECK, corporate_actions
 from bse_platform.defs.features import feature_families
 from bse_platform.features.quality import SCHEMA_CHECK
@@ -180,3 +180,58 @@ def test_an_unreadable_purpose_is_kept_and_reported_not_guessed(features_mirror,
     stored = storage.store().read_partitions("corporate_actions", [day])
     kept = stored[stored["security_code"] == 500001]
     assert list(kept["kind"]) == ["unparsed"] and kept["price_factor"].isna().all()
+
+
+def test_each_family_materialization_logs_a_finished_mlflow_run(features_mirror, storage, instance):
+    result = run(features_mirror, storage, instance, tags=range_tags(RANGE[-20:]))
+    assert result.success
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(f"sqlite:///{storage.base_uri}/mlflow/mlflow.db")  # beside the data (defs/tracking.py)
+    experiment = client.get_experiment_by_name("bse-features")
+    parents = client.search_runs([experiment.experiment_id], filter_string=f"tags.dagster_run_id = '{result.run_id}'")
+    nested = client.search_runs([experiment.experiment_id], filter_string=f"tags.`dagster.run_id` = '{result.run_id}'")
+    families = {r.data.tags["dagster.asset_key"]: r for r in nested}
+    assert set(families) == set(FAMILIES) and len(parents) == 1
+    assert {r.info.status for r in parents + nested} == {"FINISHED"}  # never left RUNNING
+    momentum = families["momentum"]
+    assert momentum.data.tags["mlflow.parentRunId"] == parents[0].info.run_id
+    params = momentum.data.params
+    assert (params["family"], params["first_trade_date"], params["last_trade_date"]) == ("momentum", str(RANGE[-20]), str(RANGE[-1]))
+    assert params["window.rsi_14"] == str(FAMILIES["momentum"].features[0].window) and params["definitions_version"]
+    stored = storage.store().read_partitions("momentum", RANGE[-20:])
+    assert momentum.data.metrics["rows"] == len(stored)
+    assert momentum.data.metrics["mean.rsi_14"] == pytest.approx(stored["rsi_14"].mean())
+    assert momentum.data.metrics["null_share.macd"] == pytest.approx(stored["macd"].isna().mean())
+    definitions = client.download_artifacts(momentum.info.run_id, "feature_definitions.json")
+    assert "rsi_14" in open(definitions).read()
+    assert momentum.info.artifact_uri.startswith(f"{storage.base_uri}/mlflow/artifacts")
+
+
+def features_job(base_uri: str, mirror_url: str):
+    """The build_features job of the code location, rebuilt in each step process."""
+    bse = BseSourceResource(mirror_url=mirror_url, min_interval_seconds=0)
+    return build_definitions(StorageResource(base_uri=base_uri), bse).resolve_job_def("build_features")
+
+
+def test_mlflow_runs_end_as_their_step_did_when_the_resource_is_set_up_again(features_mirror, storage, instance):
+    """A run executed through ``execute_job``, then its result read back, which sets the MLflow
+    resource up again for the same Dagster run in this process: dagster-mlflow resumes the run
+    (RUNNING) and the resource's teardown must end it as it was, and leave nothing active for the
+    next run."""
+    from mlflow.tracking import MlflowClient
+
+    job = build_reconstructable_job(__name__, "features_job", reconstructable_args=(storage.base_uri, features_mirror.root_url))
+    client = MlflowClient(f"sqlite:///{storage.base_uri}/mlflow/mlflow.db")
+    statuses = {}
+    for name, days in (("built", RANGE[-3:]), ("history missing", RANGE[-6:-4])):
+        if name == "history missing":
+            storage.store().delete_partition("clean_bhavcopy", RANGE[-7])
+        with execute_job(job, instance, tags=range_tags(days), raise_on_error=False) as result:
+            assert result.success is (name == "built"), name
+        experiment = client.get_experiment_by_name("bse-features").experiment_id
+        (parent,) = client.search_runs([experiment], filter_string=f"tags.dagster_run_id = '{result.run_id}'")
+        nested = client.search_runs([experiment], filter_string=f"tags.`dagster.run_id` = '{result.run_id}'")
+        statuses[name] = {"run": parent.info.status, **{r.data.tags["dagster.asset_key"]: r.info.status for r in nested}}
+    assert statuses["built"] == {"run": "FINISHED", **{family: "FINISHED" for family in FAMILIES}}
+    assert statuses["history missing"] == {"run": "FAILED"}

@@ -6,6 +6,7 @@ import uuid
 import pandas as pd
 import pytest
 from dagster import AssetKey, EnvVar, materialize
+from dagster_aws.s3 import S3Resource
 from dagster._serdes import serialize_value
 
 from bse_platform.bse import parse_bhavcopy
@@ -149,9 +150,7 @@ def test_s3_storage_through_an_s3_endpoint(mirror, instance):
     with moto_s3_endpoint() as (endpoint, bucket):
         storage = StorageResource(
             base_uri=f"s3://{bucket}/platform",
-            s3_endpoint_url=endpoint,
-            s3_access_key_id=ACCESS_KEY,
-            s3_secret_access_key=SECRET_KEY,
+            s3=S3Resource(endpoint_url=endpoint, aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY),
         )
         assert ingest(mirror, storage, DAY, instance).success
         store: ObjectStore = storage.store()
@@ -190,9 +189,9 @@ def test_s3_secret_comes_from_the_environment_and_never_reaches_the_event_log(mi
         monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret)
         storage = StorageResource(
             base_uri=f"s3://{bucket}/platform",
-            s3_endpoint_url=endpoint,
-            s3_access_key_id=EnvVar("AWS_ACCESS_KEY_ID"),  # what the settings make of them (test_definitions)
-            s3_secret_access_key=EnvVar("AWS_SECRET_ACCESS_KEY"),
+            s3=S3Resource(  # what the settings make of them (test_definitions)
+                endpoint_url=endpoint, aws_access_key_id=EnvVar("AWS_ACCESS_KEY_ID"), aws_secret_access_key=EnvVar("AWS_SECRET_ACCESS_KEY")
+            ),
         )
         result = ingest(mirror, storage, DAY, instance)
         assert result.success, failure_message(result)

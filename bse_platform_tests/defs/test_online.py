@@ -5,7 +5,7 @@ import uuid
 from zoneinfo import ZoneInfo
 
 import pytest
-from dagster import build_sensor_context
+from dagster import build_reconstructable_job, build_sensor_context, execute_job
 
 from bse_platform.calendar import BSE_TIMEZONE
 from bse_platform.definitions import build_definitions, defs
@@ -39,8 +39,14 @@ def online(tmp_path):
 
 
 def daily_job(mirror, tmp_path, online):
-    bse = BseSourceResource(mirror_url=mirror.root_url, min_rows=10, min_interval_seconds=0)
-    return build_definitions(StorageResource(base_uri=str(tmp_path / "data")), bse, online).resolve_job_def("daily_trade_date")
+    return daily_job_at(mirror.root_url, str(tmp_path / "data"), online.model_dump_json())
+
+
+def daily_job_at(mirror_url: str, data: str, online: str):
+    """The code location's daily job on the test's mirror, folder and Redis (rebuilt so in each step process)."""
+    bse = BseSourceResource(mirror_url=mirror_url, min_rows=10, min_interval_seconds=0)
+    redis = RedisResource.model_validate_json(online)
+    return build_definitions(StorageResource(base_uri=data), bse, redis).resolve_job_def("daily_trade_date")
 
 
 def test_the_daily_job_leaves_the_trade_date_online(mirror, tmp_path, instance, online):
@@ -48,7 +54,14 @@ def test_the_daily_job_leaves_the_trade_date_online(mirror, tmp_path, instance, 
     day = RECENT_SESSIONS[-1]
     for earlier in RECENT_SESSIONS[-4:-1]:  # a little history for the lookback
         assert job.execute_in_process(partition_key=earlier.isoformat(), instance=instance, run_config=QUIET).success
-    assert job.execute_in_process(partition_key=day.isoformat(), instance=instance, run_config=QUIET).success
+    # As the sensor's run executes it: under the job's own executor, each step in a process of its own.
+    in_step_processes = build_reconstructable_job(
+        __name__, "daily_job_at", reconstructable_args=(mirror.root_url, str(tmp_path / "data"), online.model_dump_json())
+    )
+    with execute_job(in_step_processes, instance, tags={"dagster/partition": day.isoformat()}, run_config=QUIET) as result:
+        assert result.success
+        started = [e.step_key for e in result.all_events if e.event_type_value == "STEP_WORKER_STARTED"]
+        assert sorted(started) == sorted(node.name for node in job.nodes)
 
     client = online.store().client()
     quotes = mirror.site.market.day(day)

@@ -64,16 +64,23 @@ class DagsterUI:
 
 
 @contextmanager
-def dagster_ui(home: Path, environment: Mapping[str, str], *, daemon: bool = True) -> Iterator[DagsterUI]:
-    """``dagster-webserver`` (and ``dagster-daemon``) for the instance in ``home``."""
+def dagster_ui(
+    home: Path,
+    environment: Mapping[str, str],
+    *,
+    daemon: bool = True,
+    instance_config: str = "deploy/local/dagster.yaml",
+    code_server: bool = False,
+) -> Iterator[DagsterUI]:
+    """``dagster-webserver`` (and ``dagster-daemon``) for the instance ``instance_config`` makes in
+    ``home``. With ``code_server``, the code location runs in its own server, which the webserver
+    and the daemon load over gRPC (as docker-compose runs it); else they load it themselves."""
     home.mkdir(parents=True, exist_ok=True)
-    shutil.copy(REPO / "deploy" / "local" / "dagster.yaml", home / "dagster.yaml")
+    shutil.copy(REPO / instance_config, home / "dagster.yaml")
     logs = home / "process-logs"
     logs.mkdir(exist_ok=True)
-    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BSE_", "REDIS_URL", "AWS_"))}
     env |= {"DAGSTER_HOME": str(home), **environment}
-    webserver = [str(BIN / "dagster-webserver"), "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)]
     processes = []
 
     def start(name: str, command: list[str]) -> None:
@@ -81,12 +88,22 @@ def dagster_ui(home: Path, environment: Mapping[str, str], *, daemon: bool = Tru
             processes.append(subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
 
     try:
-        start("webserver", webserver)
+        workspace = "workspace.yaml"
+        if code_server:
+            grpc_port = free_port()
+            start("code-server", [str(BIN / "dagster"), "code-server", "start", "-h", "127.0.0.1", "-p", str(grpc_port),
+                                  "-m", "bse_platform.definitions", "--location-name", "bse_platform"])  # fmt: skip
+            workspace = str(home / "workspace.yaml")
+            Path(workspace).write_text(
+                f"load_from:\n  - grpc_server:\n      host: 127.0.0.1\n      port: {grpc_port}\n      location_name: bse_platform\n"
+            )
+        port = free_port()
+        start("webserver", [str(BIN / "dagster-webserver"), "-w", workspace, "-h", "127.0.0.1", "-p", str(port)])
         ui = DagsterUI(f"http://127.0.0.1:{port}", home, logs)
-        ui.wait_for("the webserver to answer", lambda: _answers(f"{ui.url}/server_info"), timeout=120)
-        ui.wait_for("the code location to load", lambda: _location_loaded(ui), timeout=120)
+        ui.wait_for("the webserver to answer", lambda: _answers(f"{ui.url}/server_info"), timeout=180)
+        ui.wait_for("the code location to load", lambda: _location_loaded(ui), timeout=180)
         if daemon:  # only now: two processes creating one new SQLite instance at once corrupt its schema version
-            start("daemon", [str(BIN / "dagster-daemon"), "run", "-w", "workspace.yaml"])
+            start("daemon", [str(BIN / "dagster-daemon"), "run", "-w", workspace])
         yield ui
     finally:
         for process in processes:
@@ -104,7 +121,9 @@ def _answers(url: str) -> bool:
 def _location_loaded(ui: DagsterUI) -> bool:
     data = ui.graphql("{ workspaceOrError { ... on Workspace { locationEntries { loadStatus locationOrLoadError { __typename } } } } }")
     entries = data["workspaceOrError"]["locationEntries"]
-    return bool(entries) and all(e["loadStatus"] == "LOADED" for e in entries)
+    return bool(entries) and all(
+        e["loadStatus"] == "LOADED" and e["locationOrLoadError"]["__typename"] == "RepositoryLocation" for e in entries
+    )
 
 
 def _stop(process: subprocess.Popen) -> None:
