@@ -9,7 +9,7 @@ DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 INSTANCE := $(DAGSTER_HOME)/dagster.yaml
 demo ui: export DAGSTER_HOME := $(DAGSTER_HOME)
 
-.PHONY: demo test bench ui mirror compose-cli
+.PHONY: demo test bench ui api mirror compose-cli
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,9 @@ bench: $(INSTALLED)  ## benchmarks; e.g. make bench WHAT=ingest
 # `dg dev` supersedes `dagster dev` for projects laid out for dg; its warning saying so is not for this one.
 ui: $(INSTALLED) $(INSTANCE)  ## the Dagster UI on http://127.0.0.1:3000 (webserver and daemon)
 	PYTHONWARNINGS='ignore:Function `dev_command` is superseded' $(VENV)/bin/dagster dev -w workspace.yaml
+
+api: $(INSTALLED)  ## the feature lookup API on http://127.0.0.1:8000 (OpenAPI at /docs), on the same stores as the UI
+	$(VENV)/bin/bse-platform api
 
 mirror: $(INSTALLED)  ## serve a synthetic BSE on loopback (see README for BSE_BASE_URL)
 	$(PY) -m bse_platform.mirror

@@ -20,6 +20,7 @@ from bse_platform.defs.jobs import build_features_job, daily_trade_date_job, ing
 from bse_platform.defs.online import online_features
 from bse_platform.defs.resources import BseSourceResource, RedisResource, StorageResource, s3_from_settings
 from bse_platform.defs.tracking import mlflow_tracking_for
+from bse_platform.defs.training import training_set
 
 
 def build_resources(
@@ -43,7 +44,7 @@ def build_definitions(
     storage: StorageResource | None = None, bse: BseSourceResource | None = None, online: RedisResource | None = None
 ) -> Definitions:
     return Definitions(
-        assets=with_source_code_references([raw_bhavcopy, clean_bhavcopy, corporate_actions, feature_families, online_features]),
+        assets=with_source_code_references([raw_bhavcopy, clean_bhavcopy, corporate_actions, feature_families, online_features, training_set]),
         jobs=[ingest_bhavcopy_job, build_features_job, daily_trade_date_job],
         sensors=[bse_publication_sensor, online_freshness_sensor, recompute_features_after_late_corporate_actions],
         schedules=[daily_schedule],

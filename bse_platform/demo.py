@@ -23,6 +23,7 @@ from bse_platform.definitions import build_definitions
 from bse_platform.defs.ingestion import CLEAN_CHECK, RAW_CHECK
 from bse_platform.defs.partitions import TRADE_DATE_PARTITIONS, partition_trade_date
 from bse_platform.defs.resources import BseSourceResource, RedisResource, StorageResource
+from bse_platform.defs.tracking import tracking_location
 from bse_platform.mirror.generator import generate_market
 from bse_platform.mirror.server import MirrorSite, serve_mirror
 
@@ -119,7 +120,8 @@ def main() -> None:
         shown_values = ", ".join(f"{k}={v:.4f}" if v is not None else f"{k}=null" for k, v in vector.values.items())
         print(f"  {vector.security_code} @ {vector.trade_date} (known from {vector.available_at}): {shown_values}")
     print(f"  one full vector has {len(client.get(codes[0]).values)} features")
-    print("\nSee it in the Dagster UI: make ui  (then open http://127.0.0.1:3000, groups 'ingestion', 'corporate_actions', 'features', 'online')")
+    print(f"\nMLflow runs of the feature builds: .venv/bin/mlflow ui --backend-store-uri {tracking_location(storage)[0]}")
+    print("See it in the Dagster UI: make ui  (then open http://127.0.0.1:3000, groups 'ingestion', 'corporate_actions', 'features', 'online')")
     if failed or not features.success or not daily.success:
         raise SystemExit(f"{len(failed)} trade date(s) failed to ingest ({', '.join(map(str, failed))}); "
                          f"features ok: {features.success}; daily job ok: {daily.success}")  # fmt: skip

@@ -133,6 +133,21 @@ class ObjectStore:
         days = sorted(trade_dates)
         if not days:
             return pd.DataFrame({name: [] for name in [PARTITION_COLUMN, *(columns or ())]}).astype({PARTITION_COLUMN: "datetime64[ns]"})
+        frame = self.read_table(dataset, days, columns=columns, where=where).to_pandas(date_as_object=False)
+        frame[PARTITION_COLUMN] = frame[PARTITION_COLUMN].astype("datetime64[ns]")
+        return frame
+
+    def read_table(
+        self,
+        dataset: str,
+        trade_dates: Iterable[dt.date],
+        *,
+        columns: Sequence[str] | None = None,
+        where: pc.Expression | None = None,
+    ) -> pa.Table:
+        """``read_partitions`` as an Arrow table (``trade_date`` a date32 column): for engines that
+        read Arrow without a copy, such as DuckDB."""
+        days = sorted(trade_dates)
         paths = [self._path(f"{partition_dir(dataset, d)}/{PARQUET_FILE}") for d in days]
         stored = [info.type == pafs.FileType.File for info in self._fs.get_file_info(paths)]
         missing = [day for day, exists in zip(days, stored) if not exists]
@@ -140,9 +155,7 @@ class ObjectStore:
             raise MissingPartitionsError(dataset, missing)
         scan = ds.dataset(paths, filesystem=self._fs, format="parquet", partitioning=_HIVE_DATE, partition_base_dir=self._path(dataset))
         table = scan.to_table(columns=None if columns is None else [PARTITION_COLUMN, *columns], filter=where)
-        frame = table.to_pandas(date_as_object=False)
-        frame[PARTITION_COLUMN] = frame[PARTITION_COLUMN].astype("datetime64[ns]")
-        return frame[[PARTITION_COLUMN, *(c for c in frame.columns if c != PARTITION_COLUMN)]]
+        return table.select([PARTITION_COLUMN, *(c for c in table.column_names if c != PARTITION_COLUMN)])
 
     def stored_partitions(self, dataset: str) -> list[dt.date]:
         """The trade dates ``dataset`` has a stored partition for, oldest first (one listing)."""

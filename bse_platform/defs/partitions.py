@@ -1,16 +1,17 @@
 """The partitions definition of every daily asset: BSE's weekday trade dates in Asia/Kolkata.
 
-Fixed when the code location loads, from the settings ``BSE_EXTRA_SESSIONS`` (ISO dates BSE traded
-on although XBOM lists a holiday, added to the known Muhurat sessions), ``BSE_EXTRA_HOLIDAYS`` (dates
-XBOM counts as sessions but BSE did not trade) and ``BSE_PARTITIONS_START``.
+Fixed when the code location loads, by the calendar of ``bse_platform.deployment``, from the
+settings ``BSE_EXTRA_SESSIONS`` (ISO dates BSE traded on although XBOM lists a holiday, added to the
+known Muhurat sessions), ``BSE_EXTRA_HOLIDAYS`` (dates XBOM counts as sessions but BSE did not trade)
+and ``BSE_PARTITIONS_START``.
 """
 
 import datetime as dt
 
 from dagster import DailyPartitionsDefinition
 
-from bse_platform.calendar import BSE_TIMEZONE, MUHURAT_SESSIONS, TradingCalendar
-from bse_platform.settings import SETTINGS
+from bse_platform.calendar import BSE_TIMEZONE, TradingCalendar
+from bse_platform.deployment import TRADING_CALENDAR
 
 # Weekends are excluded by cron. Listing every weekend as a date instead (to keep the rare weekend
 # special session) made the definition 240 KB, serialized into the event log thousands of times a
@@ -38,12 +39,6 @@ def trade_date_partitions(calendar: TradingCalendar) -> DailyPartitionsDefinitio
     )
 
 
-TRADING_CALENDAR = TradingCalendar(
-    extra_sessions=frozenset(MUHURAT_SESSIONS) | SETTINGS.extra_sessions,
-    extra_holidays=SETTINGS.extra_holidays,
-    start=SETTINGS.partitions_start,
-    weekdays_only=True,
-)
 TRADE_DATE_PARTITIONS = trade_date_partitions(TRADING_CALENDAR)
 
 

@@ -59,12 +59,15 @@ def _ended_status(experiment_name: str, dagster_run_id: str | None) -> str | Non
     return ended[0] if ended else None
 
 
-def mlflow_tracking_for(storage: StorageResource) -> ResourceDefinition:
-    """The deployment's tracking: BSE_MLFLOW_TRACKING_URI (and BSE_MLFLOW_ARTIFACTS), else a SQLite
-    store and artifact folder in ``mlflow/`` beside the local data."""
+def tracking_location(storage: StorageResource) -> tuple[str, str | None]:
+    """The deployment's tracking URI and artifact location: BSE_MLFLOW_TRACKING_URI (and
+    BSE_MLFLOW_ARTIFACTS), else a SQLite store and artifact folder in ``mlflow/`` beside the local data."""
     if SETTINGS.mlflow_tracking_uri:
-        uri, artifacts = SETTINGS.mlflow_tracking_uri, SETTINGS.mlflow_artifact_location
-    else:
-        local = os.path.abspath(os.path.join(storage.base_uri if "://" not in storage.base_uri else ".", "mlflow"))
-        uri, artifacts = f"sqlite:///{local}/mlflow.db", SETTINGS.mlflow_artifact_location or f"{local}/artifacts"
+        return SETTINGS.mlflow_tracking_uri, SETTINGS.mlflow_artifact_location
+    local = os.path.abspath(os.path.join(storage.base_uri if "://" not in storage.base_uri else ".", "mlflow"))
+    return f"sqlite:///{local}/mlflow.db", SETTINGS.mlflow_artifact_location or f"{local}/artifacts"
+
+
+def mlflow_tracking_for(storage: StorageResource) -> ResourceDefinition:
+    uri, artifacts = tracking_location(storage)
     return mlflow_tracking.configured({"mlflow_tracking_uri": uri, "artifact_location": artifacts})

@@ -1,8 +1,9 @@
 import argparse
 import importlib
 
-BENCHMARKS = {"ingest": "bse_platform_tests.benchmarks.ingest", "features": "bse_platform_tests.benchmarks.features", "online": "bse_platform_tests.benchmarks.online",
-              "executor": "bse_platform_tests.benchmarks.executor"}
+BENCHMARKS = {
+    name: f"bse_platform_tests.benchmarks.{name}" for name in ("ingest", "features", "online", "executor", "training", "api")
+}
 
 parser = argparse.ArgumentParser(prog="python -m bse_platform_tests.benchmarks")
 parser.add_argument("name", nargs="?", choices=sorted(BENCHMARKS), help="which benchmark (default: all)")

@@ -33,8 +33,9 @@ def test_assets_checks_and_job_are_defined():
     graph = defs.resolve_asset_graph()
     families = set(FAMILIES)
     assert {key.to_user_string() for key in graph.get_all_asset_keys()} == {
-        "raw_bhavcopy", "clean_bhavcopy", "corporate_actions", "online_features"
+        "raw_bhavcopy", "clean_bhavcopy", "corporate_actions", "online_features", "training_set"
     } | families  # fmt: skip
+    assert graph.get(AssetKey("training_set")).parent_keys == {AssetKey(f) for f in families}
     assert graph.get(AssetKey("online_features")).parent_keys == {AssetKey("clean_bhavcopy")} | {AssetKey(f) for f in families}
     assert graph.get(AssetKey("clean_bhavcopy")).parent_keys == {AssetKey("raw_bhavcopy")}
     for family in families:
@@ -61,7 +62,7 @@ def test_every_check_is_partitioned_like_its_asset():
     """The UI's Checks › Partitions needs it; a check without partitions shows nothing there."""
     graph = defs.resolve_asset_graph()
     for check_key in graph.asset_check_keys:
-        assert graph.get(check_key).partitions_def == TRADE_DATE_PARTITIONS, check_key
+        assert graph.get(check_key).partitions_def == graph.get(check_key.asset_key).partitions_def, check_key
 
 
 def test_partitions_are_trade_dates():
