@@ -18,9 +18,9 @@ from bse_platform.api.registry import unknown_names_error
 from bse_platform.api.schemas import IngestRequest, IngestResponse
 from bse_platform.features.catalog import FAMILIES, definitions_version, feature_names
 from bse_platform.online import OnlineStore
+from bse_platform.online.vectors import stored_vectors
 from bse_platform.storage import PARQUET_FILE, PARTITION_COLUMN, MissingPartitionsError, ObjectStore
 
-VECTOR_KEYS = ["trade_date", "security_code", "available_at"]
 ALIASES_DATASET = "clean_bhavcopy"
 # A partition's key under the base: <family>/trade_date=YYYY-MM-DD, optionally its file.
 _PARTITION_KEY = re.compile(rf"(?P<dataset>[^/]+)/{PARTITION_COLUMN}=(?P<day>\d{{4}}-\d{{2}}-\d{{2}})(/{re.escape(PARQUET_FILE)})?/?")
@@ -119,13 +119,12 @@ def _key_under_base(store: ObjectStore, location: str) -> str | None:
 def _trade_date_vectors(store: ObjectStore, family: str, trade_date: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every family's rows of ``trade_date`` joined into full vectors, and its aliases by security code."""
     try:
-        frames = [store.read_partitions(name, [trade_date]).set_index(VECTOR_KEYS) for name in FAMILIES]
+        vectors = stored_vectors(store, trade_date)
         aliases = store.read_partitions(ALIASES_DATASET, [trade_date], columns=["security_code", "symbol", "isin"])
     except MissingPartitionsError as error:
         needed = "" if error.dataset == family else f" (a snapshot needs every family's vectors and {ALIASES_DATASET}'s aliases)"
         message = f"data_source: {store.uri(error.dataset)} has no stored partition of {trade_date}{needed}"
         raise ApiError(404, message, "data_source") from error
-    vectors = pd.concat(frames, axis=1).reset_index()
     if vectors.empty:
         raise ApiError(422, f"data_source: the stored partitions of {trade_date} hold no rows", "data_source")
     return vectors, aliases.set_index("security_code")

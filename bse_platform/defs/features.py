@@ -8,8 +8,10 @@ each security's own trading days (``features.history``), from the store itself; 
 it fails the run, naming it. A run over a range computes each family once over the range and its
 history (``BackfillPolicy.multi_run``: at most MAX_TRADE_DATES_PER_RUN dates per run, bounding
 memory on long backfills) and stores each date as its own partition with its own metadata and
-check evaluations. A run that selects a family's checks without the family re-evaluates them on
-the stored partitions. Corporate actions that change after features were built are followed up by
+check evaluations. Each family's drift check judges a date against the DRIFT_WINDOW trade dates
+before it (``features.drift``): those of the run from its rows, earlier ones from the store in one
+read. A run that selects a family's checks without the family re-evaluates them on the stored
+partitions. Corporate actions that change after features were built are followed up by
 the sensor in defs/automation.py.
 """
 
@@ -40,6 +42,9 @@ from bse_platform.defs.partitions import MAX_TRADE_DATES_PER_RUN, TRADE_DATE_PAR
 from bse_platform.defs.resources import StorageResource
 from bse_platform.features.catalog import FAMILIES, describe
 from bse_platform.features.compute import compute_families
+from bse_platform.features.drift import (
+    DRIFT_CHECK, DRIFT_WINDOW, KS_DRIFT, MIN_VALUES, PSI_DRIFT, DriftReport, reference_dates, trailing_drift,
+)  # fmt: skip
 from bse_platform.features.family import FamilyResult, FeatureFamily
 from bse_platform.features.history import ACTIONS, CLEAN, read_history
 from bse_platform.features.tracking import log_family_run
@@ -73,6 +78,11 @@ def _checks_of(family: FeatureFamily) -> list:
         partitioned_check(family.name, SCHEMA_CHECK, "Unique keys, no infinities, values within their bounds", blocking=True),
         partitioned_check(family.name, NULLS_CHECK, f"At most {MAX_NULL_SHARE_AFTER_WARMUP:.0%} nulls where a value was expected"),
         *(partitioned_check(family.name, check.name, check.description) for check in family.row_checks),
+        partitioned_check(
+            family.name, DRIFT_CHECK,
+            f"Each feature's values against those of the {DRIFT_WINDOW} trade dates before (KS and PSI): drifted if "
+            f"PSI > {PSI_DRIFT} or KS statistic > {KS_DRIFT}; features with under {MIN_VALUES} values either side are not evaluated",
+        ),  # fmt: skip
     ]
 
 
@@ -117,10 +127,11 @@ def _materialize(context: AssetExecutionContext, config: FeatureConfig, storage:
     partitions = _partitions_of_run(context, built, rechecked)
     families = [FAMILIES[name] for name in FAMILIES if name in built | rechecked]
     days = [partition_trade_date(key) for key in partitions]
+    sessions = trade_dates_through(days[-1])
     store = storage.store()
     try:
         history = read_history(
-            store, trade_dates_through(days[-1]), days, max(family.own_days for family in families),
+            store, sessions, days, max(family.own_days for family in families),
             instrument_classes=config.instrument_classes,
         )  # fmt: skip
     except MissingPartitionsError as error:
@@ -135,6 +146,7 @@ def _materialize(context: AssetExecutionContext, config: FeatureConfig, storage:
         publication_time=dt.time.fromisoformat(config.publication_time),
     )  # fmt: skip
 
+    references = reference_dates(sessions, days)
     failed_blocking = []
     for family in families:
         result = results[family.name]
@@ -143,7 +155,8 @@ def _materialize(context: AssetExecutionContext, config: FeatureConfig, storage:
                 result = _with_stored_rows(result, store.read_partitions(family.name, days))
             except MissingPartitionsError as error:
                 raise Failure(description=f"{error}: nothing to check; materialize it first") from error
-        outcomes = list(_outcomes(family, result, partitions))
+        values = pd.concat([_stored_reference_rows(store, family, references), result.rows[["trade_date", *family.columns]]])
+        outcomes = list(_outcomes(family, result, partitions, trailing_drift(values, family.columns, references)))
         blocked = sorted({o.partition for o in outcomes if o.check == SCHEMA_CHECK and not o.passed})
         if family.name in built and not blocked:
             for partition, metadata in _partition_metadata(family, result, partitions, left_out):
@@ -191,7 +204,14 @@ def _with_stored_rows(result: FamilyResult, stored: pd.DataFrame) -> FamilyResul
     return FamilyResult(stored.reset_index(drop=True), expected, factor)
 
 
-def _outcomes(family: FeatureFamily, result: FamilyResult, partitions: list[str]):
+def _stored_reference_rows(store: ObjectStore, family: FeatureFamily, references: dict[dt.date, list[dt.date]]) -> pd.DataFrame:
+    """The family's stored rows of the reference dates outside the run (those inside are in its rows), in
+    one read: for a range, the DRIFT_WINDOW dates before it. A date never stored is left out."""
+    outside = set().union(*references.values()) - references.keys()
+    return store.read_partitions(family.name, sorted(outside.intersection(store.stored_partitions(family.name))), columns=family.columns)
+
+
+def _outcomes(family: FeatureFamily, result: FamilyResult, partitions: list[str], drift: dict[dt.date, DriftReport]):
     """Every check of the family on every partition of the run."""
     rows = result.rows
     report = validate(rows, feature_schema(family))
@@ -211,6 +231,24 @@ def _outcomes(family: FeatureFamily, result: FamilyResult, partitions: list[str]
         for check in family.row_checks:
             bad = rows.loc[of_day & failing[check.name], list(check.shown_columns)]
             yield CheckOutcome(check.name, partition, bad.empty, rows_metadata(bad))
+        yield _drift_outcome(partition, drift[day.date()])
+
+
+def _drift_outcome(partition: str, report: DriftReport) -> CheckOutcome:
+    """Counts and extremes the UI plots across partitions, and each feature's statistics."""
+    dates, features = report.reference_dates, report.features
+    metadata = {
+        "features_drifted": len(report.drifted),
+        "drifted_features": MetadataValue.json(report.drifted),
+        "features_evaluated": int(features["evaluated"].sum()),
+        "reference_dates": len(dates),
+        "reference": f"{dates[0]} .. {dates[-1]}" if dates else f"none: no trade date of the {DRIFT_WINDOW} before it is stored",
+    }
+    if dates:
+        metadata["statistics"] = MetadataValue.md(features.to_markdown(floatfmt=".4g"))
+    if features["evaluated"].any():
+        metadata |= {"max_psi": float(features["psi"].max()), "max_ks_statistic": float(features["ks_statistic"].max())}
+    return CheckOutcome(DRIFT_CHECK, partition, not report.drifted, metadata)
 
 
 def _left_out_by_class(store: ObjectStore, days: list[dt.date], kept: list[str]) -> pd.DataFrame:

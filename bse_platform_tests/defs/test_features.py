@@ -4,7 +4,16 @@ import datetime as dt
 
 import pandas as pd
 import pytest
-from dagster import AssetKey, build_reconstructable_job, build_sensor_context, execute_job, materialize
+from dagster import (
+    AssetCheckKey,
+    AssetCheckSeverity,
+    AssetKey,
+    AssetSelection,
+    build_reconstructable_job,
+    build_sensor_context,
+    execute_job,
+    materialize,
+)
 
 from bse_platform.bse import parse_bhavcopy
 from bse_platform.calendar import TradingCalendar
@@ -17,8 +26,10 @@ from bse_platform.defs.resources import BseSourceResource, StorageResource
 from bse_platform.defs.automation import recompute_features_after_late_corporate_actions
 from bse_platform.features.catalog import FAMILIES
 from bse_platform.features.compute import compute_family
+from bse_platform.features.drift import DRIFT_CHECK, DRIFT_WINDOW
 from bse_platform.mirror.generator import generate_market
 from bse_platform.mirror.server import CORPORATE_ACTIONS, MirrorSite, serve_mirror
+from bse_platform.storage import ObjectStore
 
 SESSIONS = TradingCalendar().sessions(dt.date(2025, 3, 1), dt.date(2025, 6, 30))
 RANGE = SESSIONS[-60:]  # the issue: 60 trade dates in one backfill run
@@ -28,7 +39,8 @@ FEATURES_AND_ACTIONS = [corporate_actions, feature_families]
 
 @pytest.fixture(scope="module")
 def market():
-    return generate_market(60, SESSIONS, seed=21)
+    """About 130 equities a day: enough values for the drift check to evaluate (drift.MIN_VALUES)."""
+    return generate_market(200, SESSIONS, seed=21)
 
 
 @pytest.fixture(scope="module")
@@ -81,25 +93,76 @@ def test_a_range_is_one_run_and_each_date_its_own_partition(features_mirror, sto
     materialized = {(e.asset_key.path[-1], e.partition) for e in result.get_asset_materialization_events()}
     assert ("momentum", RANGE[7].isoformat()) in materialized and len(materialized) == 7 * len(RANGE)
 
+    drift = {(e.asset_key.path[-1], e.partition): e for e in result.get_asset_check_evaluations() if e.check_name == DRIFT_CHECK}
+    assert set(drift) == {(family, d.isoformat()) for family in FAMILIES for d in RANGE}
+    first, last = drift[("returns", RANGE[0].isoformat())], drift[("returns", RANGE[-1].isoformat())]
+    assert first.passed and first.metadata["reference_dates"].value == 0  # nothing before it yet
+    assert last.metadata["reference_dates"].value == DRIFT_WINDOW and last.metadata["features_evaluated"].value > 0
+    assert "ks_statistic" in last.metadata["statistics"].value
 
-def test_rerunning_one_date_replaces_it_with_the_same_values(features_mirror, storage, instance):
-    assert run(features_mirror, storage, instance, tags=range_tags(RANGE)).success
+
+def test_rerunning_one_date_replaces_it_with_the_same_values(features_mirror, storage, instance, monkeypatch):
+    ranged = run(features_mirror, storage, instance, tags=range_tags(RANGE))
+    assert ranged.success
     store = storage.store()
     day = RANGE[10]
     before = {family: store.read_partitions(family, [day]) for family in FAMILIES}
     neighbour = store.read_bytes(f"momentum/trade_date={RANGE[11]}/data.parquet")
 
-    assert run(features_mirror, storage, instance, partition_key=day.isoformat()).success
+    family_reads = []
+    read_partitions = ObjectStore.read_partitions
+
+    def recording(self, dataset, trade_dates, **options):
+        if dataset in FAMILIES:
+            family_reads.append((dataset, sorted(trade_dates)))
+        return read_partitions(self, dataset, trade_dates, **options)
+
+    monkeypatch.setattr(ObjectStore, "read_partitions", recording)
+    alone = run(features_mirror, storage, instance, partition_key=day.isoformat())
+    assert alone.success
+    # Its drift reference, inside the range from the run's rows, is now one read of the stored dates before it.
+    assert sorted(family_reads) == sorted((family, RANGE[:10]) for family in FAMILIES)
     for family, frame in before.items():
         pd.testing.assert_frame_equal(store.read_partitions(family, [day]), frame, rtol=1e-9)
     assert store.read_bytes(f"momentum/trade_date={RANGE[11]}/data.parquet") == neighbour
+    statistics = [
+        {e.asset_key: e.metadata["statistics"].value for e in result.get_asset_check_evaluations()
+         if e.check_name == DRIFT_CHECK and e.partition == day.isoformat()}
+        for result in (ranged, alone)
+    ]  # fmt: skip
+    assert statistics[0] == statistics[1] and len(statistics[0]) == len(FAMILIES)  # the date alone is the date in the range
+
+
+def test_a_shifted_date_fails_the_drift_warning_until_rebuilt(features_mirror, storage, instance):
+    days = RANGE[-DRIFT_WINDOW - 1 :]
+    assert run(features_mirror, storage, instance, tags=range_tags(days)).success
+    store, day = storage.store(), days[-1]
+    stored = store.read_partitions("returns", [day])
+    store.write_partition("returns", day, stored.assign(ret_1d=stored["ret_1d"] + 0.05))  # every return 5 points higher
+
+    drift = AssetCheckKey(AssetKey("returns"), DRIFT_CHECK)
+    # The partition as a tag: materialize() takes partition_key's definition from the selected assets, and there are none.
+    result = run(
+        features_mirror, storage, instance, selection_override=AssetSelection.checks(drift), tags={"dagster/partition": day.isoformat()}
+    )
+    assert result.success  # a warning, not a failure
+    assert not result.get_asset_materialization_events()  # the stored partition judged, not rebuilt
+    (evaluation,) = [e for e in result.get_asset_check_evaluations() if e.asset_check_key == drift]
+    assert not evaluation.passed and evaluation.severity == AssetCheckSeverity.WARN and evaluation.partition == day.isoformat()
+    assert evaluation.metadata["drifted_features"].value == ["ret_1d"]
+    assert evaluation.metadata["reference_dates"].value == DRIFT_WINDOW and evaluation.metadata["max_ks_statistic"].value > 0.5
+
+    rebuilt = run(features_mirror, storage, instance, selection_override=[AssetKey("returns")], partition_key=day.isoformat())
+    (evaluation,) = [e for e in rebuilt.get_asset_check_evaluations() if e.asset_check_key == drift]
+    assert evaluation.passed and evaluation.metadata["features_drifted"].value == 0  # recomputed, it is like the dates before it
 
 
 def test_corrupted_input_fails_the_blocking_schema_check(features_mirror, storage, instance):
     store = storage.store()
     day = RANGE[-1]
     clean = store.read_partitions("clean_bhavcopy", [day])
-    victim = int(clean.loc[clean["instrument_class"] == "equity", "security_code"].iloc[0])
+    traded_before = clean["security_code"].isin(store.read_partitions("clean_bhavcopy", [RANGE[-2]])["security_code"])
+    victim = int(clean.loc[(clean["instrument_class"] == "equity") & traded_before, "security_code"].iloc[0])  # its return is defined
     clean.loc[clean["security_code"] == victim, ["open", "high", "low", "close"]] *= -1  # corrupt prices
     store.write_partition("clean_bhavcopy", day, clean)
 
@@ -156,7 +219,9 @@ def test_a_late_corporate_action_reruns_exactly_the_feature_partitions_that_read
     site.set_fault(CORPORATE_ACTIONS, 200, body=site.corporate_actions_export(ex_day, ex_day) + late, content_type="text/csv")
     assert run(features_mirror, storage, instance, partition_key=ex_day.isoformat(), selection_override=[corporate_actions]).success
 
-    requests = list(recompute_features_after_late_corporate_actions(build_sensor_context(instance=instance, resources={"storage": storage})))
+    # Entered: the storage resource holds dagster-aws's S3Resource, which Dagster sets up as a context manager.
+    with build_sensor_context(instance=instance, resources={"storage": storage}) as context:
+        requests = list(recompute_features_after_late_corporate_actions(context))
     assert len(requests) == 1
     assert (requests[0].tags["dagster/asset_partition_range_start"], requests[0].tags["dagster/asset_partition_range_end"]) == (ex_day.isoformat(), RANGE[-1].isoformat())
     assert set(requests[0].asset_selection) == {AssetKey(name) for name in FAMILIES}
@@ -164,8 +229,8 @@ def test_a_late_corporate_action_reruns_exactly_the_feature_partitions_that_read
 
     after = storage.store().read_partitions("returns", [ex_day]).set_index("security_code").loc[security, "ret_1d"]
     assert (1 + after) == pytest.approx((1 + before) * 2)  # the raw halving is now read as a split
-    again = build_sensor_context(instance=instance, cursor=None, resources={"storage": storage})
-    assert len(list(recompute_features_after_late_corporate_actions(again))) == 1  # same change, same run key
+    with build_sensor_context(instance=instance, cursor=None, resources={"storage": storage}) as again:
+        assert len(list(recompute_features_after_late_corporate_actions(again))) == 1  # same change, same run key
 
 
 def test_an_unreadable_purpose_is_kept_and_reported_not_guessed(features_mirror, storage, instance):

@@ -4,6 +4,7 @@ import datetime as dt
 import uuid
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pytest
 from dagster import build_reconstructable_job, build_sensor_context, execute_job
 
@@ -11,10 +12,12 @@ from bse_platform.calendar import BSE_TIMEZONE
 from bse_platform.definitions import build_definitions, defs
 from bse_platform.defs import clock
 from bse_platform.defs.automation import bse_publication_sensor, online_freshness_sensor
-from bse_platform.defs.online import ONLINE_FRESHNESS_CHECK
+from bse_platform.defs.online import ONLINE_CONSISTENCY_CHECK, ONLINE_FRESHNESS_CHECK
 from bse_platform.defs.resources import BseSourceResource, RedisResource, StorageResource
 from bse_platform.features.catalog import definitions_version, feature_names
-from bse_platform.online import UnknownSecurityError
+from bse_platform.online import OnlineStore, UnknownSecurityError
+from bse_platform.online.store import VECTOR_DTYPE
+from bse_platform.storage import ObjectStore
 from bse_platform_tests.conftest import RECENT_SESSIONS
 from bse_platform_tests.online import connect_test_redis
 
@@ -145,3 +148,42 @@ def test_the_freshness_sensor_fails_a_trade_date_whose_vectors_never_came(mirror
     assert tick(ist(missing_day, "23:30"), after.cursor).asset_events == []  # reported once
     online_in_time = tick(ist(online_day, "23:01"), None)  # a first tick judges the latest due date only
     assert online_in_time.asset_events == [] and online_in_time.cursor == online_day.isoformat()
+
+
+def consistency_of(result) -> object:
+    (evaluation,) = [e for e in result.get_asset_check_evaluations() if e.check_name == ONLINE_CONSISTENCY_CHECK]
+    return evaluation
+
+
+def tamper(store: OnlineStore, security: int, feature: str, value: float) -> None:
+    """Overwrite one value of the live snapshot, straight in Redis."""
+    vector = store.client().get(security).values | {feature: value}
+    packed = np.array([np.nan if v is None else v for v in vector.values()], dtype=VECTOR_DTYPE).tobytes()
+    store.redis.hset(store.keys.snapshot(store.live_snapshot_id(), ":vectors"), str(security), packed)
+
+
+def test_the_live_snapshot_is_compared_with_the_offline_partitions_it_came_from(mirror, tmp_path, instance, online):
+    job = daily_job(mirror, tmp_path, online)
+    older, newer = RECENT_SESSIONS[-2], RECENT_SESSIONS[-1]
+    for day in (older, newer):
+        result = job.execute_in_process(partition_key=day.isoformat(), instance=instance, run_config=QUIET)
+        (synced,) = [e.materialization for e in result.get_asset_materialization_events() if e.asset_key.path[-1] == "online_features"]
+        published = consistency_of(result)
+        assert published.passed and published.partition == day.isoformat(), published.metadata
+        assert published.metadata["compared_trade_date"].value == day.isoformat() and published.metadata["mismatches"].value == 0
+        assert published.metadata["sampled"].value == synced.metadata["vectors"].value  # a small market: every security
+
+    store = online.store()
+    quotes = mirror.site.market.day(newer)
+    security = int(quotes.loc[quotes["instrument_class"] == "equity", "security_code"].iloc[0])
+    tamper(store, security, "rsi_14", 1e6)
+    # Re-running the older date leaves the live snapshot as it is (the sync is skipped) and checks it again.
+    rechecked = consistency_of(job.execute_in_process(partition_key=older.isoformat(), instance=instance, run_config=QUIET))
+    assert not rechecked.passed and rechecked.partition == older.isoformat()
+    assert rechecked.metadata["compared_trade_date"].value == newer.isoformat() and rechecked.metadata["mismatches"].value == 1
+    table = rechecked.metadata["first_mismatches"].value  # its one row: the security, the feature, both values
+    assert str(security) in table and "rsi_14" in table and "1e+06" in table
+
+    ObjectStore(str(tmp_path / "data")).delete_partition("momentum", newer)
+    orphaned = consistency_of(job.execute_in_process(partition_key=older.isoformat(), instance=instance, run_config=QUIET))
+    assert not orphaned.passed and f"momentum has no stored partition for 1 trade date(s): {newer}" in orphaned.metadata["error"].value
