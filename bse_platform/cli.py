@@ -17,7 +17,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from bse_platform.features.catalog import FAMILIES, FEATURES, definitions_version, entry
+from bse_platform.deployment import TRADING_CALENDAR, object_store
+from bse_platform.features.catalog import FAMILIES, FEATURES, definitions_version, entry, family_entry
+from bse_platform.training import DEFAULT_MAX_STALENESS, LABEL_HORIZONS, forward_return_labels, point_in_time_join
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,13 +50,15 @@ def _parser() -> argparse.ArgumentParser:
     labels = training.add_parser("labels", help="forward-return label events for a range of trade dates")
     labels.add_argument("--start", type=dt.date.fromisoformat, required=True, help="first trade date (ISO)")
     labels.add_argument("--end", type=dt.date.fromisoformat, required=True, help="last trade date (ISO)")
-    labels.add_argument("--horizons", type=_integers, default=(1, 5), help="trade dates ahead, comma-separated (default 1,5)")
+    labels.add_argument("--horizons", type=_integers, default=LABEL_HORIZONS,
+                        help=f"trade dates ahead, comma-separated (default {','.join(map(str, LABEL_HORIZONS))})")  # fmt: skip
     labels.add_argument("--out", type=Path, required=True, help="Parquet file to write")
     labels.set_defaults(command=_training_labels)
     build = training.add_parser("build", help="join label events to the features known before each")
     build.add_argument("--events", type=Path, required=True, help="Parquet or CSV: security_code, event_time (tz-aware), labels")
     build.add_argument("--features", type=_names, default=list(FAMILIES), help="features and families, comma-separated (default all)")
-    build.add_argument("--max-staleness-days", type=float, default=None, help="older values are null (default 7)")
+    build.add_argument("--max-staleness-days", type=float, default=DEFAULT_MAX_STALENESS / pd.Timedelta(days=1),
+                       help=f"older values are null (default {DEFAULT_MAX_STALENESS.days})")  # fmt: skip
     build.add_argument("--drop-missing", action="store_true", help="drop events lacking a value of some family")
     build.add_argument("--out", type=Path, required=True, help="Parquet file to write")
     build.set_defaults(command=_training_build)
@@ -75,7 +79,7 @@ def _names(text: str) -> list[str]:
 
 
 def _catalog_list(args: argparse.Namespace) -> None:
-    rows = [entry(name) for name in FEATURES if args.family in (None, entry(name)["family"])]
+    rows = [entry(name) for name in (FAMILIES[args.family].columns if args.family else FEATURES)]
     table = pd.DataFrame(rows)[["name", "family", "unit", "window", "warm_up", "formula"]]
     print(table.to_string(index=False))
     print(f"\n{len(rows)} features; definitions version {definitions_version()}")
@@ -83,9 +87,7 @@ def _catalog_list(args: argparse.Namespace) -> None:
 
 def _catalog_describe(args: argparse.Namespace) -> None:
     if args.name in FAMILIES:
-        family = FAMILIES[args.name]
-        described = {"family": family.name, "description": family.description, "own_days": family.own_days,
-                     "features": [entry(name) for name in family.columns]}  # fmt: skip
+        described = family_entry(args.name)
     elif args.name in FEATURES:
         described = entry(args.name)
     else:
@@ -94,30 +96,24 @@ def _catalog_describe(args: argparse.Namespace) -> None:
 
 
 def _training_labels(args: argparse.Namespace) -> None:
-    from bse_platform.deployment import TRADING_CALENDAR, object_store
-    from bse_platform.training import forward_return_labels
-
     labels = forward_return_labels(object_store(), TRADING_CALENDAR, args.start, args.end, horizons=args.horizons)
     labels.to_parquet(args.out, index=False)
     print(f"{len(labels):,} label events ({labels['security_code'].nunique():,} securities) -> {args.out}")
 
 
 def _training_build(args: argparse.Namespace) -> None:
-    from bse_platform.deployment import object_store
-    from bse_platform.training import DEFAULT_MAX_STALENESS, point_in_time_join
-
     events = pd.read_csv(args.events, parse_dates=["event_time"]) if args.events.suffix == ".csv" else pd.read_parquet(args.events)
-    staleness = pd.Timedelta(days=args.max_staleness_days) if args.max_staleness_days is not None else DEFAULT_MAX_STALENESS
+    staleness = pd.Timedelta(days=args.max_staleness_days)
     training = point_in_time_join(object_store(), events, args.features, max_staleness=staleness, drop_missing=args.drop_missing)
-    print(json.dumps({"out": str(args.out), "features": sum(map(len, training.features.values())),
-                      "partitions_read": training.partitions_read, "audit": training.audit.as_dict()}, indent=2))  # fmt: skip
     if not training.audit.passed:
         raise ValueError(f"leakage audit failed: {training.audit.violations} value(s) not known before their event; nothing written")
     training.frame.to_parquet(args.out, index=False)
+    print(json.dumps({"out": str(args.out), "features": sum(map(len, training.features.values())),
+                      "partitions_read": training.partitions_read, "audit": training.audit.as_dict()}, indent=2))  # fmt: skip
 
 
 def _api(args: argparse.Namespace) -> None:
-    from bse_platform.api import serve
+    from bse_platform.api import serve  # FastAPI and uvicorn: imported only to serve
 
     serve(host=args.host, port=args.port)
 

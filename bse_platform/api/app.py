@@ -62,13 +62,13 @@ READ_ERRORS = {status: {"model": ErrorResponse} for status in (404, 422, 503)}
 
 def create_app(store: ObjectStore, online: OnlineStore) -> FastAPI:
     """The API over ``store`` (offline features, the partitions ingest publishes) and ``online``."""
-    # The async routes share one client on the event loop; thread-pool work gets its own, as a
+    # The async routes share one client on the event loop; thread-pool work makes its own, as a
     # client's snapshot cache is not meant to be shared across threads.
-    reader, monitor = online.client(), online.client()
+    reader = online.client()
 
     def snapshot_age() -> float:
         try:
-            return snapshot_age_seconds(monitor.snapshot())
+            return snapshot_age_seconds(online.client().snapshot())
         except (OnlineStoreError, redis.RedisError):
             return math.nan
 
@@ -90,10 +90,14 @@ def create_app(store: ObjectStore, online: OnlineStore) -> FastAPI:
     ) -> LookupResponse:
         request = lookup_request(entity_id, feature_name, timestamp, body)
         require_features([request.feature_name], "feature_name")
+        code = request.entity_id.strip()
+        if code.isdigit() and not wants_online(request, reader.snapshot().available_at):
+            # A code need not be live (delisted, suspended) to have a past.
+            return await run_in_threadpool(offline_answer, store, request, int(code))
         [live] = read_vectors(
             reader, [request.entity_id], [request.feature_name], entity_parameter="entity_id", feature_parameter="feature_name"
         )
-        if wants_online(request, live):
+        if wants_online(request, live.available_at):
             return online_answer(request, live)
         return await run_in_threadpool(offline_answer, store, request, live.security_code)
 
@@ -168,7 +172,7 @@ def create_app(store: ObjectStore, online: OnlineStore) -> FastAPI:
         summary="Redis, the object store and the live snapshot: 200 when all answer, else 503",
     )  # fmt: skip
     def health(response: Response) -> HealthResponse:
-        report = health_report(store, monitor)
+        report = health_report(store, online.client())
         response.status_code = 200 if report.status == "ok" else 503
         return report
 

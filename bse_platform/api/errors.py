@@ -1,10 +1,11 @@
 """How the API answers a request it cannot serve: a status code and one JSON shape,
 ``{"detail": <what is wrong>, "parameter": <the parameter at fault, or null>}``.
 
-A bad parameter is a 4xx naming it; a store that cannot answer (no snapshot yet, Redis unreachable)
-is a 503, which a client may retry.
+A bad parameter is a 4xx naming it; a store that cannot answer (no snapshot yet, Redis or the
+object store unreachable) is a 503, which a client may retry.
 """
 
+import pyarrow as pa
 import redis
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -61,3 +62,9 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(EmptyOnlineStoreError, empty_store)
     app.add_exception_handler(OnlineStoreError, store_unavailable)  # a snapshot expired mid-read: retry
     app.add_exception_handler(redis.RedisError, redis_unreachable)
+
+    async def object_store_unreachable(request: Request, error: Exception) -> JSONResponse:
+        return error_response(503, f"the object store cannot answer: {error}")
+
+    app.add_exception_handler(OSError, object_store_unreachable)  # a local folder or S3 (pyarrow raises OSError)
+    app.add_exception_handler(pa.ArrowException, object_store_unreachable)

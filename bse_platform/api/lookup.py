@@ -52,8 +52,10 @@ def lookup_request(
     return LookupRequest(entity_id=entity_id, feature_name=feature_name, timestamp=timestamp)
 
 
-def wants_online(request: LookupRequest, live: FeatureVector) -> bool:
-    return request.timestamp is None or request.timestamp >= live.available_at
+def wants_online(request: LookupRequest, live_available_at: pd.Timestamp) -> bool:
+    """Online after the live snapshot's publication; at that very instant its values are not yet
+    known, as a training set joins them (``available_at`` strictly before the event)."""
+    return request.timestamp is None or request.timestamp > live_available_at
 
 
 def online_answer(request: LookupRequest, live: FeatureVector) -> LookupResponse:

@@ -6,16 +6,14 @@ from collections.abc import Iterable
 
 from bse_platform.api.errors import ApiError
 from bse_platform.api.schemas import FamilyEntry, RegistryResponse
-from bse_platform.features.catalog import FAMILIES, FEATURES, definitions_version, entry
+from bse_platform.features import catalog
+from bse_platform.features.catalog import FAMILIES, FEATURES, definitions_version
 
 VALID_NAMES_HINT = "GET /registry lists every feature and family"
 
 
 def family_entry(name: str) -> FamilyEntry:
-    family = FAMILIES[name]
-    return FamilyEntry(
-        name=name, description=family.description, own_days=family.own_days, features=[entry(column) for column in family.columns]
-    )
+    return FamilyEntry(**catalog.family_entry(name))
 
 
 def registry() -> RegistryResponse:

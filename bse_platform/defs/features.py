@@ -116,9 +116,18 @@ def feature_families(
     try:
         yield from _materialize(context, config, storage)
     except BaseException:
-        mlflow.end_run(status="FAILED")
+        _tracked(context, "end the MLflow run", mlflow.end_run, status="FAILED")
         raise
-    mlflow.end_run()
+    _tracked(context, "end the MLflow run", mlflow.end_run)
+
+
+def _tracked(context: AssetExecutionContext, what: str, call, *args, **kwargs) -> None:
+    """MLflow records the build; it is not part of it. A tracking server gone away is a warning,
+    never a half-written run of families (the run's outputs are written by then)."""
+    try:
+        call(*args, **kwargs)
+    except Exception as error:  # noqa: BLE001 (MlflowException, a connection error, a full disk: all the same here)
+        context.log.warning(f"could not {what}: {type(error).__name__}: {error}")
 
 
 def _materialize(context: AssetExecutionContext, config: FeatureConfig, storage: StorageResource):
@@ -163,7 +172,10 @@ def _materialize(context: AssetExecutionContext, config: FeatureConfig, storage:
                 context.add_asset_metadata(metadata, asset_key=AssetKey(family.name), partition_key=partition)
             yield Output(result.rows, output_name=family.name)
             # Not dagster-mlflow's `dagster_run_id` tag: it resumes the first run carrying it as the Dagster run's own.
-            log_family_run(family, result, partitions, tags={"dagster.run_id": context.run.run_id, "dagster.asset_key": family.name})
+            _tracked(
+                context, f"log {family.name} in MLflow", log_family_run,
+                family, result, partitions, tags={"dagster.run_id": context.run.run_id, "dagster.asset_key": family.name},
+            )  # fmt: skip
         elif blocked:  # nothing of the run is written; only the failures are reported
             outcomes = [o for o in outcomes if o.partition in blocked and o.check == SCHEMA_CHECK]
             failed_blocking.append(f"{family.name} ({', '.join(blocked)})")

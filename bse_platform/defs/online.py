@@ -16,6 +16,7 @@ live snapshot without touching it.
 import datetime as dt
 
 import pandas as pd
+from redis import RedisError
 from dagster import AssetExecutionContext, AssetIn, AssetKey, Config, Failure, MaterializeResult, MetadataValue, TableColumn, TableSchema, asset
 from pydantic import Field
 
@@ -26,7 +27,7 @@ from bse_platform.defs.conventions import OWNERS, layer_tags
 from bse_platform.defs.partitions import TRADE_DATE_PARTITIONS, partition_trade_date
 from bse_platform.defs.resources import RedisResource, StorageResource
 from bse_platform.features.catalog import FAMILIES, FEATURES, definitions_version, describe, feature_names
-from bse_platform.online import OnlineClient
+from bse_platform.online import OnlineClient, OnlineStoreError
 from bse_platform.online.consistency import SAMPLE_SIZE, ConsistencyReport, compare_with_offline
 from bse_platform.online.store import MIN_SHARE_OF_LIVE
 from bse_platform.online.vectors import full_vectors, stored_vectors
@@ -131,16 +132,14 @@ def _consistency_outcome(
     partition: str, client: OnlineClient, storage: StorageResource, trade_date: dt.date, vectors: pd.DataFrame
 ) -> CheckOutcome:
     """The live snapshot against the offline vectors of its trade date: ``vectors`` when that is
-    ``trade_date``, else that date's stored partitions."""
-    live = client.snapshot().trade_date
+    ``trade_date``, else that date's stored partitions. A comparison that cannot be made (no offline
+    source, Redis gone away, the snapshot switched meanwhile) fails the check, not the published run."""
     try:
+        live = client.snapshot().trade_date
         offline = vectors if live == trade_date else stored_vectors(storage.store(), live)
-    except MissingPartitionsError as error:
-        return CheckOutcome(
-            ONLINE_CONSISTENCY_CHECK, partition, False,
-            {"compared_trade_date": live.isoformat(), "error": MetadataValue.text(f"{error}: the live snapshot has no offline source")},
-        )  # fmt: skip
-    report = compare_with_offline(client, offline, live, feature_names())
+        report = compare_with_offline(client, offline, live, feature_names())
+    except (MissingPartitionsError, OnlineStoreError, RedisError) as error:
+        return CheckOutcome(ONLINE_CONSISTENCY_CHECK, partition, False, {"error": MetadataValue.text(f"nothing compared: {error}")})
     return CheckOutcome(ONLINE_CONSISTENCY_CHECK, partition, report.passed, _consistency_metadata(report))
 
 

@@ -1,6 +1,7 @@
 """The feature catalog: every family and every column, defined once (name, formula, window, unit)."""
 
 import hashlib
+from functools import cache
 
 from bse_platform.features import lags, momentum, moving_averages, returns, volatility, volume
 from bse_platform.features.family import FeatureFamily, FeatureSpec
@@ -37,6 +38,7 @@ def feature_names() -> list[str]:
     return list(FEATURES)
 
 
+@cache
 def definitions_version() -> str:
     """A short hash of every feature's definition: readers can tell vectors of other definitions apart."""
     text = "\n".join(f"{name}: {describe(spec)}" for name, spec in FEATURES.items())
@@ -59,3 +61,9 @@ def entry(name: str) -> dict[str, object]:
         "definition": describe(spec),
         "version": definitions_version(),
     }
+
+
+def family_entry(name: str) -> dict[str, object]:
+    """A family as the registry, MLflow and the CLI show it: its description, own days and features."""
+    family = FAMILIES[name]
+    return {"name": name, "description": family.description, "own_days": family.own_days, "features": [entry(c) for c in family.columns]}

@@ -1,8 +1,8 @@
 """Forward-return labels: what a model deciding just after a trade date's publication would earn.
 
-For a security trading on trade date D, an event at D's publication time plus a decision delay, with
-the return from D's close to the close of the h-th trade date after D, for each horizon h. Returns are
-compounded from the stored ``returns`` family's ``ret_1d``, which is corrected for splits and bonus
+For a security trading on trade date D, an event at the publication of D's values (their
+``available_at``) plus a decision delay, with the return from D's close to the close of the h-th
+trade date after D, for each horizon h. Returns are compounded from the stored ``returns`` family's ``ret_1d``, which is corrected for splits and bonus
 issues on their ex-dates, so a label never jumps with a corporate action. A security that does not
 trade on D+h takes its last close before it; one with no trade at all in (D, D+h] has no label (no
 price was realised). A label is null, never guessed, while D+h or a session before it has no stored
@@ -15,8 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from bse_platform.calendar import BSE_PUBLICATION_TIME, TradingCalendar
-from bse_platform.features.compute import available_at
+from bse_platform.calendar import TradingCalendar
 from bse_platform.storage import ObjectStore
 
 RETURNS = "returns"
@@ -39,7 +38,6 @@ def forward_return_labels(
     *,
     horizons: Sequence[int] = LABEL_HORIZONS,
     decision_delay: pd.Timedelta = DEFAULT_DECISION_DELAY,
-    publication_time: dt.time = BSE_PUBLICATION_TIME,
 ) -> pd.DataFrame:
     """Label events for every security trading on the trade dates in [start, end], by date then
     security: ``security_code``, ``trade_date``, ``event_time`` and ``fwd_ret_<h>d`` per horizon (a
@@ -51,7 +49,7 @@ def forward_return_labels(
     labelled = [day for day in sessions if day <= end]
     sessions = sessions[: len(labelled) + longest]
     stored = set(store.stored_partitions(RETURNS))
-    rows = store.read_partitions(RETURNS, [day for day in sessions if day in stored], columns=["security_code", "ret_1d"])
+    rows = store.read_partitions(RETURNS, [day for day in sessions if day in stored], columns=["security_code", "available_at", "ret_1d"])
     rows = rows.sort_values(["security_code", "trade_date"], kind="stable").reset_index(drop=True)
     growth = np.log1p(rows["ret_1d"].fillna(0.0))
     rows["growth"] = growth.groupby(rows["security_code"]).cumsum()
@@ -62,8 +60,11 @@ def forward_return_labels(
     gaps = np.cumsum([day not in stored for day in sessions])
     events = rows[rows["trade_date"].isin(pd.to_datetime(labelled))].copy()
     position = session_index.loc[events["trade_date"]].to_numpy()
+    if events.empty:
+        raise ValueError(f"no label events: no stored {RETURNS} partition of a trade date in {start} .. {end}")
     labels = events[["security_code", "trade_date"]].reset_index(drop=True)
-    labels["event_time"] = available_at(labels["trade_date"], publication_time) + decision_delay
+    # From the values' own publication stamp: the event comes after them whatever the publication time.
+    labels["event_time"] = (events["available_at"].dt.tz_convert("UTC") + decision_delay).reset_index(drop=True)
     padded_sessions = pd.to_datetime(sessions + [sessions[-1]])  # a target past the last session is unknown anyway
     for horizon in horizons:
         target = position + horizon

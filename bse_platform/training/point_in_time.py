@@ -53,7 +53,7 @@ class LeakageAudit:
     kept: int
     dropped: int  # events without a value of some family, dropped on request
     without_values: int  # events lacking a value of at least one family (kept with nulls unless dropped)
-    stale_values: int  # family values left null because older than the family's maximum staleness
+    stale_values: int  # family values left null for being older than the family's staleness limit (among partitions read)
     violations: int  # joined values whose available_at is not strictly before the event time
 
     @property
@@ -100,7 +100,7 @@ def point_in_time_join(
     audit counts both and verifies every joined ``available_at`` precedes its event.
     """
     selected = resolve_features(features)
-    base = _validated_events(events)
+    base = _validated_events(events, selected)
     event_ns = base["event_time"].to_numpy(dtype="datetime64[ns]").view("int64")
     keys = pa.table({"row_id": np.arange(len(base)), "security_code": base["security_code"].to_numpy("int64"), "event_ns": event_ns})
     codes = pa.array(np.unique(keys["security_code"].to_numpy()))
@@ -143,13 +143,17 @@ def leakage_violations(frame: pd.DataFrame, families: Sequence[str]) -> int:
     return int(sum((frame[available_at_column(family)] >= event_time).sum() for family in families))
 
 
-def _validated_events(events: pd.DataFrame) -> pd.DataFrame:
+def _validated_events(events: pd.DataFrame, selected: Mapping[str, list[str]]) -> pd.DataFrame:
     missing = [column for column in EVENT_KEYS if column not in events.columns]
     if missing:
         raise ValueError(f"events need columns {', '.join(EVENT_KEYS)}; missing: {', '.join(missing)}")
     times = events["event_time"]
     if not isinstance(times.dtype, pd.DatetimeTZDtype):
         raise ValueError(f"event_time must be timezone-aware timestamps (e.g. UTC), not {times.dtype}")
+    joined = {column for family, columns in selected.items() for column in (*columns, trade_date_column(family), available_at_column(family))}
+    clashing = sorted(joined.intersection(events.columns))
+    if clashing:
+        raise ValueError(f"events have columns the join adds: {', '.join(clashing)}; rename them")
     bad = events.index[events["security_code"].isna() | times.isna()]
     if len(bad):
         raise ValueError(f"{len(bad)} event(s) without a security_code or event_time, e.g. row {bad[0]}")
@@ -161,22 +165,26 @@ def _validated_events(events: pd.DataFrame) -> pd.DataFrame:
 
 def _limit_for(family: str, max_staleness: pd.Timedelta | Mapping[str, pd.Timedelta]) -> pd.Timedelta:
     if isinstance(max_staleness, Mapping):
+        unknown = sorted(set(max_staleness) - set(FAMILIES))
+        if unknown:
+            raise UnknownSelectionError([f"{name} (a staleness limit is per family)" for name in unknown])
         return pd.Timedelta(max_staleness.get(family, DEFAULT_MAX_STALENESS))
     return pd.Timedelta(max_staleness)
 
 
 def _days_needed(stored: list[dt.date], event_ns: np.ndarray, limit: pd.Timedelta) -> list[dt.date]:
     """Stored trade dates whose values some event could take: published before it, within ``limit``.
-    A date's values are published on the date itself (BSE's evening, before midnight UTC), so an
-    event later than the date's start by at most a day more than the limit may take them."""
+    A date's values are published within a day of the date's start in UTC (BSE's evening; a day
+    either side covers any publication time in IST), so events in (start - 1 day, start + 1 day +
+    limit] may take them."""
     if not stored or not len(event_ns):
         return []
     starts = np.array(stored, dtype="datetime64[D]").astype("datetime64[ns]").view("int64")
-    reach = (limit + pd.Timedelta(days=1)).value
+    day = pd.Timedelta(days=1).value
     times = np.sort(event_ns)
-    first_after = np.searchsorted(times, starts, side="right")  # the first event after the date began
+    first_after = np.searchsorted(times, starts - day, side="right")  # the first event in the window
     covered = first_after < len(times)
-    covered[covered] &= times[first_after[covered]] <= starts[covered] + reach
+    covered[covered] &= times[first_after[covered]] <= starts[covered] + day + limit.value
     return [day for day, needed in zip(stored, covered) if needed]
 
 

@@ -3,12 +3,13 @@ batches, and the 4xx/503 answers to what cannot be served."""
 
 import datetime as dt
 
+import pandas as pd
 import pytest
 import requests
 
 from bse_platform.api import create_app
 from bse_platform.online import OnlineStore
-from bse_platform_tests.api.known_values import LIVE_DATE, SECURITIES, available_at, known_value
+from bse_platform_tests.api.known_values import LIVE_DATE, SECURITIES, available_at, known_value, publish
 
 RELIANCE, TCS = 500325, 532540
 
@@ -40,9 +41,20 @@ def test_online_lookup_by_json_body_as_the_seed_sends_it(api):
     assert (answer["source"], answer["trade_date"], answer["timestamp"]) == ("online", "2024-11-14", "2024-11-15T20:00:00Z")
 
 
-def test_a_timestamp_at_the_live_snapshots_available_at_is_answered_online(api):
-    answer = lookup(api, entity_id=RELIANCE, feature_name="sma_5", timestamp=available_at(LIVE_DATE).isoformat()).json()
-    assert (answer["source"], answer["trade_date"]) == ("online", "2024-11-14")
+def test_the_live_snapshot_answers_from_just_after_its_available_at_as_a_training_set_would(api):
+    at = available_at(LIVE_DATE)
+    answer = lookup(api, entity_id=RELIANCE, feature_name="sma_5", timestamp=at.isoformat()).json()
+    assert (answer["source"], answer["trade_date"]) == ("offline", "2024-11-13")  # not yet known at that instant
+    later = lookup(api, entity_id=RELIANCE, feature_name="sma_5", timestamp=(at + pd.Timedelta(seconds=1)).isoformat()).json()
+    assert (later["source"], later["trade_date"]) == ("online", "2024-11-14")
+
+
+def test_a_code_no_longer_live_still_has_its_point_in_time_values(online, feature_store, serve):
+    publish(online, LIVE_DATE, codes=[RELIANCE, 500180])  # TCS is not in the live snapshot
+    api = serve(create_app(feature_store, online))
+    answer = lookup(api, entity_id=str(TCS), feature_name="sma_5", timestamp="2024-11-14T12:00:00Z")
+    assert answer.status_code == 200 and answer.json()["value"] == known_value(dt.date(2024, 11, 13), TCS, "sma_5")
+    assert lookup(api, entity_id=str(TCS), feature_name="sma_5").status_code == 404  # online: not live
 
 
 def test_an_earlier_timestamp_gets_the_point_in_time_value_from_the_offline_store(api):

@@ -9,6 +9,7 @@ import pytest
 from bse_platform.calendar import TradingCalendar
 from bse_platform.storage import ObjectStore
 from bse_platform.training import forward_return_labels
+from bse_platform_tests.training import published
 
 CALENDAR = TradingCalendar()
 # 2024-11-08 .. 2024-11-29: 14 sessions (15 and 20 November were holidays).
@@ -20,7 +21,8 @@ THIN_RETURNS = {dt.date(2024, 11, 11): 0.0, dt.date(2024, 11, 14): 0.10, dt.date
 def write_returns(store: ObjectStore, sessions, rows_of) -> None:
     for day in sessions:
         rows = rows_of(day)
-        store.write_partition("returns", day, pd.DataFrame({"security_code": list(rows), "ret_1d": list(rows.values())}))
+        frame = pd.DataFrame({"security_code": list(rows), "available_at": published(day), "ret_1d": list(rows.values())})
+        store.write_partition("returns", day, frame)
 
 
 @pytest.fixture
@@ -77,6 +79,16 @@ def test_an_unknown_daily_return_inside_the_horizon_voids_the_label(tmp_path):
     assert np.isnan(labels.iloc[2]["fwd_ret_1d"]) and labels.iloc[3]["fwd_ret_1d"] == pytest.approx(0.01)
 
 
-def test_horizons_must_look_ahead(store):
+def test_horizons_must_look_ahead_and_a_range_without_data_is_an_error(store):
     with pytest.raises(ValueError, match="1 or more"):
         forward_return_labels(store, CALENDAR, SESSIONS[0], SESSIONS[-1], horizons=(0,))
+    with pytest.raises(ValueError, match="no stored returns partition"):
+        forward_return_labels(store, CALENDAR, dt.date(2025, 1, 1), dt.date(2025, 1, 31))
+
+
+def test_events_follow_the_stored_publication_time_whatever_it_is(tmp_path):
+    store = ObjectStore(str(tmp_path))
+    late = pd.Timestamp("2024-11-11 22:15", tz="Asia/Kolkata")  # a deployment publishing at 22:15 IST
+    store.write_partition("returns", SESSIONS[1], pd.DataFrame({"security_code": [DAILY], "available_at": [late], "ret_1d": [0.0]}))
+    labels = forward_return_labels(store, CALENDAR, SESSIONS[1], SESSIONS[1])
+    assert labels["event_time"].tolist() == [late + pd.Timedelta(minutes=1)]

@@ -128,3 +128,23 @@ def test_events_need_timezone_aware_times(store):
         point_in_time_join(store, naive, ["rsi_14"])
     with pytest.raises(ValueError, match="missing: event_time"):
         point_in_time_join(store, naive.drop(columns="event_time"), ["rsi_14"])
+
+
+def test_events_columns_the_join_adds_are_refused(store):
+    clashing = events((LIQUID, published(SESSIONS[4]))).assign(rsi_14=1.0)
+    with pytest.raises(ValueError, match="rsi_14"):
+        point_in_time_join(store, clashing, ["rsi_14"])
+    with pytest.raises(UnknownSelectionError, match="momentun"):
+        point_in_time_join(store, events((LIQUID, published(SESSIONS[4]))), ["rsi_14"], max_staleness={"momentun": pd.Timedelta(days=1)})
+
+
+def test_values_published_before_their_dates_start_in_utc_are_found(tmp_path):
+    """A publication time before 05:30 IST stamps the previous day in UTC; its partition is still read."""
+    store = ObjectStore(str(tmp_path))
+    day = SESSIONS[2]
+    early = pd.Timestamp(f"{day} 01:00", tz="Asia/Kolkata")  # 19:30 UTC the day before
+    values = pd.DataFrame({name: [1.5] for name in feature_names()}).assign(security_code=[LIQUID])
+    keys = pd.DataFrame({"security_code": [LIQUID], "available_at": [early]})
+    store.write_partition(FAMILY, day, pd.concat([keys, values[FAMILIES[FAMILY].columns]], axis=1))
+    frame = point_in_time_join(store, events((LIQUID, early + pd.Timedelta(hours=1))), [FAMILY]).frame
+    assert frame.loc[0, "rsi_14"] == 1.5
