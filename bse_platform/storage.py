@@ -108,8 +108,12 @@ class ObjectStore:
 
     def write_parquet(self, key: str, table: pa.Table) -> None:
         # Serialised in memory first, so a failing write never leaves a partial object behind.
+        # Snappy, and floats without dictionaries (their values rarely repeat): reading 1,238 feature
+        # partitions took 0.44 s against 1.07 s with zstd and dictionaries, in files no larger for
+        # features (a fifth larger for the clean table); reads are what training sets and lookbacks do.
+        dictionary_encoded = [field.name for field in table.schema if not pa.types.is_floating(field.type)]
         buffer = pa.BufferOutputStream()
-        pq.write_table(table, buffer, compression="zstd")
+        pq.write_table(table, buffer, compression="snappy", use_dictionary=dictionary_encoded)
         self.write_bytes(key, buffer.getvalue().to_pybytes())
 
     def write_partition(self, dataset: str, trade_date: dt.date, frame: pd.DataFrame) -> None:

@@ -26,6 +26,10 @@ EVENT_KEYS = ("security_code", "event_time")
 # A week: the values of the last session before a long weekend or a Diwali break are still current;
 # those of a security suspended for longer are not.
 DEFAULT_MAX_STALENESS = pd.Timedelta(days=7)
+# Events of this many securities or fewer read only their rows: a few securities over years of
+# partitions keep memory small. For more, the filter costs more than it saves (1,000,000 events of
+# 5,000 securities: 3.7 s of a 14 s join), and the join ignores the other securities anyway.
+FILTERED_SECURITIES = 1_000
 
 
 def trade_date_column(family: str) -> str:
@@ -189,11 +193,13 @@ def _days_needed(stored: list[dt.date], event_ns: np.ndarray, limit: pd.Timedelt
 
 
 def _family_values(store: ObjectStore, family: str, days: list[dt.date], columns: list[str], codes: pa.Array) -> pa.Table:
-    """The family's rows of ``days`` for the events' securities, ``available_at`` as int64 ns."""
+    """The family's rows of ``days`` (only the events' securities' when they are few), ``available_at``
+    as int64 ns."""
     if not days:
         schema = [("trade_date", pa.date32()), ("security_code", pa.int64()), ("available_ns", pa.int64())]
         return pa.table({name: pa.array([], type) for name, type in schema + [(c, pa.float64()) for c in columns]})
-    table = store.read_table(family, days, columns=["security_code", "available_at", *columns], where=pc.field("security_code").isin(codes))
+    where = pc.field("security_code").isin(codes) if len(codes) <= FILTERED_SECURITIES else None
+    table = store.read_table(family, days, columns=["security_code", "available_at", *columns], where=where)
     available_ns = pc.cast(pc.cast(table["available_at"], pa.timestamp("ns", "UTC")), pa.int64())
     return table.set_column(table.schema.get_field_index("available_at"), "available_ns", available_ns)
 
