@@ -16,9 +16,9 @@ import pandas as pd
 from bse_platform.api.errors import ApiError
 from bse_platform.api.registry import unknown_names_error
 from bse_platform.api.schemas import IngestRequest, IngestResponse
-from bse_platform.features.catalog import FAMILIES, definitions_version, feature_names
+from bse_platform.features.catalog import FAMILIES
 from bse_platform.online import OnlineStore
-from bse_platform.online.vectors import stored_vectors
+from bse_platform.online.vectors import publish_vectors, stored_vectors
 from bse_platform.storage import PARQUET_FILE, PARTITION_COLUMN, MissingPartitionsError, ObjectStore
 
 ALIASES_DATASET = "clean_bhavcopy"
@@ -38,16 +38,7 @@ def ingest(store: ObjectStore, online: OnlineStore, request: IngestRequest) -> t
             f"(available_at {available_at.isoformat()})", "timestamp",
         )  # fmt: skip
     try:
-        result = online.sync(
-            vectors,
-            feature_names=feature_names(),
-            trade_date=trade_date,
-            available_at=available_at,
-            definitions_version=definitions_version(),
-            symbols=aliases["symbol"],
-            isins=aliases["isin"],
-            force=request.force,
-        )
+        result = publish_vectors(online, vectors, trade_date, available_at, aliases, force=request.force)
     except ValueError as error:  # the stored rows cannot make a snapshot (duplicated securities, ...)
         raise ApiError(422, f"data_source: the partitions of {trade_date} cannot be published: {error}", "data_source") from error
     status = "success" if result.published else "refused" if result.refused else "skipped"

@@ -30,7 +30,7 @@ from bse_platform.features.catalog import FAMILIES, FEATURES, definitions_versio
 from bse_platform.online import OnlineClient, OnlineStoreError
 from bse_platform.online.consistency import SAMPLE_SIZE, ConsistencyReport, compare_with_offline
 from bse_platform.online.store import MIN_SHARE_OF_LIVE
-from bse_platform.online.vectors import full_vectors, stored_vectors
+from bse_platform.online.vectors import full_vectors, publish_vectors, stored_vectors
 from bse_platform.settings import SETTINGS
 from bse_platform.storage import MissingPartitionsError
 
@@ -93,16 +93,7 @@ def online_features(
     aliases = clean_bhavcopy.set_index("security_code")
     available_at = vectors["available_at"].iloc[0] if len(vectors) else ist_datetime(trade_date, SETTINGS.publication_time)
     store = online.store()
-    result = store.sync(
-        vectors,
-        feature_names=feature_names(),
-        trade_date=trade_date,
-        available_at=available_at,
-        definitions_version=definitions_version(),
-        symbols=aliases["symbol"],
-        isins=aliases["isin"],
-        force=config.force,
-    )
+    result = publish_vectors(store, vectors, trade_date, available_at, aliases, force=config.force)
     if result.refused:
         raise Failure(description=result.reason, metadata={"vectors": result.rows})
     context.log.info(result.reason)
