@@ -3,6 +3,7 @@
 import datetime as dt
 import logging
 
+import exchange_calendars
 import pytest
 
 from bse_platform import calendar as calendar_module
@@ -155,3 +156,12 @@ def test_weekdays_only_keeps_the_sessions_partitions_can_hold():
     assert dt.date(2025, 2, 1) in full.sessions(*days)  # Budget-day Saturday session
     assert dt.date(2025, 2, 1) not in weekdays.sessions(*days)
     assert set(full.sessions(*days)) - set(weekdays.sessions(*days)) == {dt.date(2025, 2, 1)}
+
+
+def test_xboms_sessions_read_from_its_data_are_exchange_calendars_own(calendar):
+    """The calendar reads XBOM's rules (weekmasks, holidays) without building exchange_calendars'
+    session index; over the whole range, the sessions must be the ones that index holds."""
+    xbom = exchange_calendars.get_calendar("XBOM", start=calendar.start)
+    expected = {d.date() for d in xbom.sessions} | set(calendar.extra_sessions)
+    assert calendar.horizon == xbom.last_session.date()
+    assert calendar.sessions(calendar.start, calendar.horizon) == sorted(expected)

@@ -3,11 +3,13 @@
 import dataclasses
 import datetime as dt
 import hashlib
+from collections.abc import Mapping
 
 import pandas as pd
 from dagster import (
     AssetExecutionContext,
     AssetKey,
+    BackfillPolicy,
     Config,
     Failure,
     MetadataValue,
@@ -15,18 +17,20 @@ from dagster import (
     TableColumn,
     TableSchema,
     asset,
+    get_dagster_logger,
 )
 from pydantic import Field, field_validator
 
 from bse_platform.bse import BhavcopyError, BrokenBhavcopyError, BseSourceError
-from bse_platform.bse.client import PublishedFile
+from bse_platform.bse.client import BseClient, PublishedFile
 from bse_platform.bse.formats import FORMATS
-from bse_platform.bse.parser import clean_raw_bhavcopy
+from bse_platform.bse.parser import ParsedBhavcopy, clean_raw_bhavcopy
 from bse_platform.clean_schema import CLEAN_SCHEMA, INSTRUMENT_CLASSES, trusted_vwap
 from bse_platform.continuity import MIN_MATCHING_SHARE, MIN_SECURITIES_RATIO, continuity
 from bse_platform.defs.checks import CheckOutcome, checks_reported, error_metadata, evaluations, partitioned_check, report_metadata, rows_metadata
 from bse_platform.defs.conventions import OWNERS, column_schema, layer_tags
-from bse_platform.defs.partitions import TRADE_DATE_PARTITIONS, TRADING_CALENDAR, partition_trade_date, previous_trade_date
+from bse_platform.defs.io_managers import raw_file_key
+from bse_platform.defs.partitions import INGEST_TRADE_DATES_PER_RUN, TRADE_DATE_PARTITIONS, TRADING_CALENDAR, partition_trade_date, previous_trade_date
 from bse_platform.defs.resources import BseSourceResource, StorageResource
 from bse_platform.security_master import known_isins
 from bse_platform.storage import MissingPartitionsError, ObjectStore
@@ -67,6 +71,7 @@ def _raw_column_schema() -> TableSchema:
     owners=OWNERS,
     tags=layer_tags("raw"),
     metadata={"dagster/column_schema": _raw_column_schema()},
+    backfill_policy=BackfillPolicy.multi_run(max_partitions_per_run=INGEST_TRADE_DATES_PER_RUN),
     pool="bse_downloads",  # one download at a time across runs (dagster.yaml sets the pool's limit)
     check_specs=[
         partitioned_check(
@@ -80,38 +85,57 @@ def raw_bhavcopy(context: AssetExecutionContext, bse: BseSourceResource, storage
 
     Fails, storing nothing, when BSE has no file (not published yet, refused, unreachable); a file
     that is broken or of another date is kept as served and fails the blocking check instead, and the
-    date's clean table, made from an earlier file, is removed: raw and clean never disagree.
+    date's clean table, made from an earlier file, is removed: raw and clean never disagree. A run over
+    a range (a backfill: INGEST_TRADE_DATES_PER_RUN dates a run) downloads its dates one after another
+    and stores all of them or, when one cannot be fetched, none.
     """
-    trade_date = partition_trade_date(context.partition_key)
     client = bse.client()
     try:
-        published = client.fetch(trade_date)
-    except BseSourceError as error:
-        raise Failure(
-            description=f"trade date {trade_date}: {error}",
-            metadata={"url": error.url, "outcome": type(error).__name__},
-        ) from error
+        fetched = {partition: _fetch(client, partition, context.partition_keys) for partition in context.partition_keys}
     finally:
         client.close()
+    outcomes = []
+    for partition, published in fetched.items():
+        metadata, outcome = _raw_outcome(bse, storage, partition, published)
+        context.add_asset_metadata(metadata, partition_key=partition)
+        outcomes.append(outcome)
+    yield Output(fetched)
+    yield from evaluations(context, AssetKey("raw_bhavcopy"), outcomes)
+    yield from checks_reported(context)
 
+
+def _fetch(client: BseClient, partition: str, run_partitions: list[str]) -> PublishedFile:
+    trade_date = partition_trade_date(partition)
+    try:
+        return client.fetch(trade_date)
+    except BseSourceError as error:
+        others = f"; none of this run's {len(run_partitions)} trade dates ({run_partitions[0]} .. {run_partitions[-1]}) was stored"
+        raise Failure(
+            description=f"trade date {trade_date}: {error}{others if len(run_partitions) > 1 else ''}",
+            metadata={"url": error.url, "outcome": type(error).__name__},
+        ) from error
+
+
+def _raw_outcome(bse: BseSourceResource, storage: StorageResource, partition: str, published: PublishedFile) -> tuple[dict, CheckOutcome]:
+    """The partition's metadata and its raw check's verdict; a failing file removes the date's clean table."""
+    trade_date = partition_trade_date(partition)
     metadata = {
         "url": published.url,
         "file_name": published.file_name,
         "bytes": len(published.content),
         "sha256": hashlib.sha256(published.content).hexdigest(),
+        "stored_at": storage.store().uri(raw_file_key("raw_bhavcopy", partition, published.file_name)),
     }
     try:
         raw, report = bse.validate_raw(published, trade_date)
-        outcome = CheckOutcome(RAW_CHECK, context.partition_key, report.passed, report_metadata(report, raw.table))
+        outcome = CheckOutcome(RAW_CHECK, partition, report.passed, report_metadata(report, raw.table))
         metadata |= {"format": raw.format.name, "rows": len(raw.table), "skipped_rows": len(raw.skipped_rows)}
     except BhavcopyError as error:
-        outcome = CheckOutcome(RAW_CHECK, context.partition_key, False, error_metadata(error))
+        outcome = CheckOutcome(RAW_CHECK, partition, False, error_metadata(error))
         metadata["format"] = "unreadable"
     if not outcome.passed:
-        metadata["removed_clean_table"] = _discard_clean(context, storage)
-    yield Output(published, metadata=metadata)
-    yield from evaluations(context, AssetKey("raw_bhavcopy"), [outcome])
-    yield from checks_reported(context)
+        metadata["removed_clean_table"] = _discard_clean(storage, trade_date)
+    return metadata, outcome
 
 
 class CleanBhavcopyConfig(Config):
@@ -137,6 +161,7 @@ class CleanBhavcopyConfig(Config):
     kinds={"parquet", "pandas"},
     owners=OWNERS,
     tags=layer_tags("clean"),
+    backfill_policy=BackfillPolicy.multi_run(max_partitions_per_run=INGEST_TRADE_DATES_PER_RUN),
     metadata={"dagster/column_schema": column_schema(CLEAN_SCHEMA)},
     check_specs=[
         partitioned_check(
@@ -158,7 +183,7 @@ def clean_bhavcopy(
     config: CleanBhavcopyConfig,
     bse: BseSourceResource,
     storage: StorageResource,
-    raw_bhavcopy: PublishedFile,
+    raw_bhavcopy: Mapping[str, PublishedFile],
 ):
     """One typed row per security for the trade date, in the clean schema every feature reads.
 
@@ -166,33 +191,67 @@ def clean_bhavcopy(
     a blocking check: nothing is written and the date's earlier clean table is removed (it no longer
     matches the raw file). The raw file's check is applied again, because a run of this asset alone
     is not blocked by an earlier failed raw check. A file without ISINs (legacy EQ) takes them from the
-    security master, so each security has one class whatever the format.
+    security master, so each security has one class whatever the format. A run over a range writes all
+    its dates or, when one fails, none (each date can then run alone).
     """
-    trade_date = partition_trade_date(context.partition_key)
-    key, partition = AssetKey("clean_bhavcopy"), context.partition_key
-    try:
-        raw, raw_report = bse.validate_raw(raw_bhavcopy, trade_date)
-        if not raw_report.passed:
-            raise BrokenBhavcopyError(f"the raw file fails its check: {raw_report.summary('line')}", file=raw.file)
-        master = None if raw.format.carries_isin else known_isins(storage.store())
-        parsed = clean_raw_bhavcopy(raw, trade_date, instrument_classes=config.instrument_classes, known_isins=master)
-    except BhavcopyError as error:
-        _discard_clean(context, storage)
-        yield from evaluations(context, key, [CheckOutcome(CLEAN_CHECK, partition, False, error_metadata(error))])
-        raise Failure(description=f"trade date {trade_date}: {error}; nothing was written") from error
+    key, store = AssetKey("clean_bhavcopy"), storage.store()
+    built: dict[str, _CleanDate] = {}
+    failed: dict[str, tuple[str, list[CheckOutcome]]] = {}
+    master: dict | None = None
+    for partition in sorted(raw_bhavcopy):
+        trade_date = partition_trade_date(partition)
+        try:
+            raw, raw_report = bse.validate_raw(raw_bhavcopy[partition], trade_date)
+            if not raw_report.passed:
+                raise BrokenBhavcopyError(f"the raw file fails its check: {raw_report.summary('line')}", file=raw.file)
+            if not raw.format.carries_isin and master is None:
+                master = known_isins(store)
+            parsed = clean_raw_bhavcopy(
+                raw, trade_date, instrument_classes=config.instrument_classes, known_isins=None if raw.format.carries_isin else master
+            )  # fmt: skip
+        except BhavcopyError as error:
+            failed[partition] = (str(error), [CheckOutcome(CLEAN_CHECK, partition, False, error_metadata(error))])
+            continue
+        outcome = CheckOutcome(CLEAN_CHECK, partition, parsed.validation.passed, report_metadata(parsed.validation, parsed.frame))
+        previous = previous_trade_date(trade_date)
+        in_run = built[previous.isoformat()].frame if previous and previous.isoformat() in built else None
+        continuing = _continuity_outcome(store, parsed.frame, trade_date, partition, in_run)
+        if outcome.passed and continuing.passed:
+            built[partition] = _CleanDate(parsed, [outcome, continuing])
+        else:
+            problem = parsed.validation.summary(row_label="line") if not outcome.passed else continuing.metadata["problem"]
+            failed[partition] = (problem, [outcome, continuing])
 
-    outcome = CheckOutcome(CLEAN_CHECK, partition, parsed.validation.passed, report_metadata(parsed.validation, parsed.frame))
-    continuing = _continuity_outcome(storage.store(), parsed.frame, trade_date, partition)
-    if not (outcome.passed and continuing.passed):
-        _discard_clean(context, storage)
-        yield from evaluations(context, key, [outcome, continuing])
-        problem = parsed.validation.summary(row_label="line") if not outcome.passed else continuing.metadata["problem"]
-        raise Failure(description=f"trade date {trade_date}: {problem}; nothing was written")
-    frame = parsed.frame.reset_index(drop=True)
-    by_class = frame["instrument_class"].value_counts()
-    yield Output(
-        frame,
-        metadata={
+    if failed:
+        for partition, (_, outcomes) in failed.items():
+            _discard_clean(storage, partition_trade_date(partition))
+            yield from evaluations(context, key, outcomes)
+        problems = "; ".join(f"trade date {partition}: {problem}" for partition, (problem, _) in failed.items())
+        others = f" (of this run's {len(raw_bhavcopy)} trade dates, none; the others can run without these)" if built else ""
+        raise Failure(description=f"{problems}; nothing was written{others}")
+
+    for partition, date in built.items():
+        context.add_asset_metadata(date.metadata(), partition_key=partition)
+    yield Output(pd.concat([date.parsed.frame for date in built.values()], ignore_index=True))
+    yield from evaluations(
+        context, key, [o for partition, date in built.items() for o in [*date.outcomes, _turnover_outcome(date.frame, partition)]]
+    )
+    yield from checks_reported(context)
+
+
+@dataclasses.dataclass(frozen=True)
+class _CleanDate:
+    parsed: ParsedBhavcopy
+    outcomes: list[CheckOutcome]  # its blocking checks' verdicts (passed)
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        return self.parsed.frame
+
+    def metadata(self) -> dict[str, object]:
+        parsed, frame = self.parsed, self.parsed.frame
+        by_class = frame["instrument_class"].value_counts()
+        return {
             "rows": len(frame),
             "securities": int(frame["security_code"].nunique()),
             **{f"rows_{name}": int(by_class.get(name, 0)) for name in INSTRUMENT_CLASSES},
@@ -203,19 +262,20 @@ def clean_bhavcopy(
             "dropped_duplicate_lines": MetadataValue.json(list(parsed.dropped_duplicate_lines)),
             "ignored_columns": MetadataValue.json(list(parsed.raw.ignored_columns)),
             "preview": MetadataValue.md(_preview(frame)),
-        },
-    )
-    yield from evaluations(context, key, [outcome, continuing, _turnover_outcome(frame, partition)])
-    yield from checks_reported(context)
+        }
 
 
-def _continuity_outcome(store: ObjectStore, frame: pd.DataFrame, trade_date: dt.date, partition: str) -> CheckOutcome:
-    """Today's table against the previous session's, when that is stored (see ``continuity``)."""
+def _continuity_outcome(
+    store: ObjectStore, frame: pd.DataFrame, trade_date: dt.date, partition: str, previous: pd.DataFrame | None
+) -> CheckOutcome:
+    """Today's table against the previous session's (``previous`` when the run built it, else the
+    stored one, when there is one; see ``continuity``)."""
     previous_day = previous_trade_date(trade_date)
     try:
         if previous_day is None:
             raise MissingPartitionsError(CLEAN_DATASET, [])
-        previous = store.read_partitions(CLEAN_DATASET, [previous_day], columns=["security_code", "close"])
+        if previous is None:
+            previous = store.read_partitions(CLEAN_DATASET, [previous_day], columns=["security_code", "close"])
     except MissingPartitionsError:
         return CheckOutcome(CONTINUITY_CHECK, partition, True, {"previous_session": f"{previous_day} (not stored: nothing to compare)"})
     # A weekend special session is no partition: prev_close then refers to it, not to the stored one.
@@ -231,13 +291,12 @@ def _continuity_outcome(store: ObjectStore, frame: pd.DataFrame, trade_date: dt.
     return CheckOutcome(CONTINUITY_CHECK, partition, problem is None, metadata | ({"problem": problem} if problem else {}))
 
 
-def _discard_clean(context: AssetExecutionContext, storage: StorageResource) -> bool:
+def _discard_clean(storage: StorageResource, day: dt.date) -> bool:
     """The date's stored clean table was made from an earlier file: remove it, so raw and clean never
     disagree and nothing builds on it (a feature run then fails naming the date). Whether there was one."""
-    day = partition_trade_date(context.partition_key)
     removed = storage.store().delete_partition(CLEAN_DATASET, day)
     if removed:
-        context.log.warning(f"removed the clean table of {day}: it was made from an earlier file than the one now stored")
+        get_dagster_logger().warning(f"removed the clean table of {day}: it was made from an earlier file than the one now stored")
     return removed
 
 

@@ -1,8 +1,10 @@
 """IO managers storing each trade-date partition as its own file under the storage base URI.
 
 Re-running a partition replaces exactly that partition's files; loading several partitions of a
-Parquet asset is one scan.
+Parquet asset is one scan. A run over a range of partitions hands each asset all of them at once.
 """
+
+from collections.abc import Mapping
 
 from pathlib import PurePosixPath
 
@@ -19,28 +21,36 @@ def _dataset(context: OutputContext | InputContext) -> str:
     return context.asset_key.path[-1]
 
 
+def raw_file_key(dataset: str, partition: str, file_name: str) -> str:
+    """Where a partition's published file is stored."""
+    return f"{partition_dir(dataset, partition_trade_date(partition))}/{file_name}"
+
+
 class RawFileIOManager(ConfigurableIOManager):
-    """A published file, byte for byte, under ``<asset>/trade_date=D/<its published name>``."""
+    """Published files, byte for byte, each under ``<asset>/trade_date=D/<its published name>``;
+    handled and loaded as a mapping of partition key to file."""
 
     storage: ResourceDependency[StorageResource]
 
-    def handle_output(self, context: OutputContext, file: PublishedFile) -> None:
+    def handle_output(self, context: OutputContext, files: Mapping[str, PublishedFile]) -> None:
         store = self.storage.store()
-        folder = partition_dir(_dataset(context), partition_trade_date(context.partition_key))
-        key = f"{folder}/{file.file_name}"
-        store.write_bytes(key, file.content)
-        for other in store.list_files(folder):
-            if other != key:  # an earlier run fetched another product's file for this date
-                store.delete(other)
-        context.add_output_metadata({"stored_at": store.uri(key)})
+        for partition, file in files.items():
+            key = raw_file_key(_dataset(context), partition, file.file_name)
+            store.write_bytes(key, file.content)
+            for other in store.list_files(key.rsplit("/", 1)[0]):
+                if other != key:  # an earlier run fetched another product's file for this date
+                    store.delete(other)
 
-    def load_input(self, context: InputContext) -> PublishedFile:
+    def load_input(self, context: InputContext) -> dict[str, PublishedFile]:
         store = self.storage.store()
-        folder = partition_dir(_dataset(context), partition_trade_date(context.asset_partition_key))
-        files = store.list_files(folder)
-        if len(files) != 1:
-            raise FileNotFoundError(f"expected one raw file in {store.uri(folder)}, found {files}")
-        return PublishedFile(store.uri(files[0]), PurePosixPath(files[0]).name, store.read_bytes(files[0]))
+        files = {}
+        for partition in context.asset_partition_keys:
+            folder = partition_dir(_dataset(context), partition_trade_date(partition))
+            found = store.list_files(folder)
+            if len(found) != 1:
+                raise FileNotFoundError(f"expected one raw file in {store.uri(folder)}, found {found}")
+            files[partition] = PublishedFile(store.uri(found[0]), PurePosixPath(found[0]).name, store.read_bytes(found[0]))
+        return files
 
 
 class ParquetIOManager(ConfigurableIOManager):

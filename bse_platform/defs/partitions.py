@@ -23,6 +23,10 @@ _YEARS_LISTED_PAST_HORIZON = 1  # weekday holidays past XBOM's horizon are unkno
 # A range backfill runs at most this many trade dates per run (BackfillPolicy.multi_run): with the
 # longest lookback, that keeps one run under about 4 GB for 5,000 securities.
 MAX_TRADE_DATES_PER_RUN = 250
+# Downloading and cleaning take a fraction of a second a date, starting a run seconds: a backfill
+# fetches and cleans this many dates per run (still one download at a time, each date its own
+# partition). A run stores all its dates or none, so one bad file holds back at most this many.
+INGEST_TRADE_DATES_PER_RUN = 25
 
 
 def trade_date_partitions(calendar: TradingCalendar) -> DailyPartitionsDefinition:

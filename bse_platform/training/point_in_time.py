@@ -12,8 +12,8 @@ over Arrow tables, one family at a time, so memory holds one family's rows and t
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -21,6 +21,9 @@ import pyarrow.compute as pc
 
 from bse_platform.features.catalog import FAMILIES, FAMILY_OF
 from bse_platform.storage import ObjectStore
+
+if TYPE_CHECKING:
+    import duckdb
 
 EVENT_KEYS = ("security_code", "event_time")
 # A week: the values of the last session before a long weekend or a Diwali break are still current;
@@ -111,6 +114,8 @@ def point_in_time_join(
 
     joined, read, stale = [], {}, 0
     matched_keys, positions = None, None
+    import duckdb  # here, not at the top: the code location imports this module, and only a build needs DuckDB
+
     with duckdb.connect() as connection:
         for family, columns in selected.items():
             limit = _limit_for(family, max_staleness)
@@ -204,7 +209,7 @@ def _family_values(store: ObjectStore, family: str, days: list[dt.date], columns
     return table.set_column(table.schema.get_field_index("available_at"), "available_ns", available_ns)
 
 
-def _asof_positions(connection: duckdb.DuckDBPyConnection, keys: pa.Table, row_keys: pa.Table) -> np.ndarray:
+def _asof_positions(connection: "duckdb.DuckDBPyConnection", keys: pa.Table, row_keys: pa.Table) -> np.ndarray:
     """Per event (in row order): the position in ``row_keys`` of its security's latest row published
     strictly before it; -1 where there is none."""
     connection.register("events", keys)

@@ -2,7 +2,7 @@ import argparse
 import importlib
 
 BENCHMARKS = {
-    name: f"bse_platform_tests.benchmarks.{name}" for name in ("ingest", "features", "online", "executor", "training", "api")
+    name: f"bse_platform_tests.benchmarks.{name}" for name in ("ingest", "features", "ui_backfill", "online", "executor", "training", "api")
 }
 
 parser = argparse.ArgumentParser(prog="python -m bse_platform_tests.benchmarks")

@@ -2,28 +2,40 @@
 
 (a) backfill of corporate actions and all six families over the 500 dates as the product runs it
     (the build_features job, one run per MAX_TRADE_DATES_PER_RUN dates, as BackfillPolicy.multi_run
-    splits a UI backfill); wall seconds and rows/s;
+    splits a UI backfill); wall seconds and rows/s, on a SQLite instance;
+(a') the same on a PostgreSQL instance (a database of its own on 127.0.0.1:5432, with the compose
+    stack's storage and its batched event writes, DAGSTER_EVENT_BATCH_SIZE);
 (b) the same dates one partition per run: a sample of dates, extrapolated; and the ratio (b)/(a);
 (c) one daily partition with its full lookback (the last date), wall seconds;
-(d) peak memory (max RSS) of (a).
-Each part runs in a fresh process (so (d) is the backfill's own peak), in process on a SQLite
-Dagster instance, against clean partitions written beforehand and the BSE mirror on loopback.
+(d) peak memory (max RSS) of (a), runs of 250 dates.
+(a), (a') and (c) print where the time went: Dagster's bookkeeping (run creation, events), object
+store reads/writes, compute (``breakdown``), and the events stored per trade date.
+Each part runs in a fresh process (so (d) is the backfill's own peak), in process on the Dagster
+instance, against clean partitions written beforehand and the BSE mirror on loopback.
 """
 
 import datetime as dt
 import json
+import os
 import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import uuid
+from contextlib import contextmanager
 
 from bse_platform.calendar import TradingCalendar
+from bse_platform.defs.partitions import MAX_TRADE_DATES_PER_RUN
+from bse_platform_tests.benchmarks.breakdown import Breakdown, describe
 
 SECURITIES = 5_000
 TRADE_DATES = 500
 SAMPLED_SINGLE_DATES = 4
+GOALS = {"sqlite": 150, "postgres": 90, "single": 3, "peak_mb": 3 * 1024}  # seconds; MB
+EVENT_BATCH_SIZE = "1000"  # DAGSTER_EVENT_BATCH_SIZE of the PostgreSQL part
+POSTGRES = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
 
 
 def sessions() -> list[dt.date]:
@@ -46,45 +58,90 @@ def prepare(folder: str) -> None:
         store.write_partition("clean_bhavcopy", day.date(), rows)
 
 
-def run_part(folder: str, part: str) -> dict:
-    """One measured part, in this (fresh) process."""
+@contextmanager
+def _postgres_database():
+    """A database of its own on the machine's PostgreSQL, dropped afterwards."""
+    import psycopg2
+
+    admin = psycopg2.connect(dbname="test", connect_timeout=5, **POSTGRES)
+    admin.autocommit = True
+    name = f"bse_bench_{uuid.uuid4().hex[:10]}"
+    with admin.cursor() as cursor:
+        cursor.execute(f"CREATE DATABASE {name}")
+    try:
+        # psycopg2, the driver dagster-postgres ships (SQLAlchemy 2.1 would pick psycopg 3 for postgresql://)
+        yield f"postgresql+psycopg2://{POSTGRES['user']}@{POSTGRES['host']}:{POSTGRES['port']}/{name}"
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute(f"DROP DATABASE {name} WITH (FORCE)")
+        admin.close()
+
+
+@contextmanager
+def _instance(part: str):
     from dagster import instance_for_test
 
+    if part != "range-postgres":
+        with instance_for_test() as instance:
+            yield instance
+        return
+    with _postgres_database() as url:
+        storage = {"module": "bse_platform.dagster_instance", "class": "PooledPostgresStorage", "config": {"postgres_url": url}}
+        with instance_for_test(overrides={"storage": {"custom": storage}}) as instance:
+            yield instance
+
+
+def run_part(folder: str, part: str) -> dict:
+    """One measured part, in this (fresh) process."""
+
     from bse_platform.definitions import build_definitions
-    from bse_platform.defs.partitions import MAX_TRADE_DATES_PER_RUN
     from bse_platform.defs.resources import BseSourceResource, StorageResource
     from bse_platform.mirror.server import MirrorSite, serve_mirror
 
     days = sessions()
     market = _market()
     quiet = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
-    with serve_mirror(MirrorSite(market)) as mirror, instance_for_test() as instance:
+    with serve_mirror(MirrorSite(market)) as mirror, _instance(part) as instance:
         bse = BseSourceResource(mirror_url=mirror.root_url, min_interval_seconds=0)
         job = build_definitions(StorageResource(base_uri=f"{folder}/data"), bse).resolve_job_def("build_features")
 
-        def execute(chunk: list[dt.date]) -> float:
+        def execute(chunk: list[dt.date], breakdown: Breakdown) -> float:
             tags = {"dagster/asset_partition_range_start": chunk[0].isoformat(), "dagster/asset_partition_range_end": chunk[-1].isoformat()}
-            started = time.perf_counter()
-            assert job.execute_in_process(instance=instance, tags=tags, run_config=quiet).success
-            return time.perf_counter() - started
+            with breakdown.measuring(instance):
+                assert job.execute_in_process(instance=instance, tags=tags, run_config=quiet).success
+            return breakdown.wall
 
         baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        if part == "range":
+        if part.startswith("range"):
             chunks = [days[i : i + MAX_TRADE_DATES_PER_RUN] for i in range(0, len(days), MAX_TRADE_DATES_PER_RUN)]
-            seconds = sum(execute(chunk) for chunk in chunks)
+            breakdowns = [Breakdown() for _ in chunks]
+            seconds = sum(execute(chunk, breakdown) for chunk, breakdown in zip(chunks, breakdowns))
             return {"seconds": seconds, "runs": len(chunks), "rows": int(market.quotes["instrument_class"].isin(["equity", "sme"]).sum()),
-                    "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "rss_before_mb": baseline / 1024}  # fmt: skip
+                    "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "rss_before_mb": baseline / 1024,
+                    "breakdown": Breakdown.combined(breakdowns)}  # fmt: skip
         sample = days[:: len(days) // SAMPLED_SINGLE_DATES][:SAMPLED_SINGLE_DATES - 1] + [days[-1]]
-        timings = {day.isoformat(): execute([day]) for day in sample}
-        return {"seconds_by_date": timings}
+        breakdowns = {day.isoformat(): Breakdown() for day in sample}
+        timings = {day.isoformat(): execute([day], breakdowns[day.isoformat()]) for day in sample}
+        return {"seconds_by_date": timings, "last_breakdown": breakdowns[days[-1].isoformat()].as_dict()}
 
 
-def _in_fresh_process(folder: str, part: str) -> dict:
+def _in_fresh_process(folder: str, part: str, **environment: str) -> dict:
     completed = subprocess.run(
         [sys.executable, "-m", "bse_platform_tests.benchmarks.features", part, folder],
-        check=True, capture_output=True, text=True,
+        capture_output=True, text=True, env=os.environ | environment,
     )  # fmt: skip
+    if completed.returncode:
+        raise RuntimeError(f"the {part} part failed:\n{completed.stderr[-3000:]}")
     return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def _postgres_reachable() -> str | None:
+    """Why the PostgreSQL part cannot run, or None."""
+    try:
+        with _postgres_database():
+            return None
+    except Exception as error:  # noqa: BLE001 (no driver, no server, no rights: all say the same here)
+        return f"{type(error).__name__}: {error}".strip()
 
 
 def main() -> None:
@@ -95,19 +152,29 @@ def main() -> None:
         prepare(folder)
         print(f"  clean partitions written in {time.perf_counter() - started:.1f} s")
         backfill = _in_fresh_process(folder, "range")
+        print(f"\n  (a) backfill, corporate actions + 6 families, {backfill['runs']} runs, SQLite instance: {backfill['seconds']:.1f} s "
+              f"(goal < {GOALS['sqlite']} s), {backfill['rows'] / backfill['seconds']:,.0f} input rows/s ({backfill['rows']:,} equity rows)")
+        print("\n".join(f"      {line}" for line in describe(backfill["breakdown"], len(days))), flush=True)
+        if unreachable := _postgres_reachable():
+            print(f"  (a') PostgreSQL part not run: no PostgreSQL at {POSTGRES['host']}:{POSTGRES['port']} ({unreachable})")
+        else:
+            on_postgres = _in_fresh_process(folder, "range-postgres", DAGSTER_EVENT_BATCH_SIZE=EVENT_BATCH_SIZE)
+            print(f"  (a') the same on PostgreSQL, DAGSTER_EVENT_BATCH_SIZE={EVENT_BATCH_SIZE}: {on_postgres['seconds']:.1f} s "
+                  f"(goal < {GOALS['postgres']} s, bookkeeping under half of it)")
+            print("\n".join(f"      {line}" for line in describe(on_postgres["breakdown"], len(days))), flush=True)
         single = _in_fresh_process(folder, "single")
 
     per_date = statistics.mean(single["seconds_by_date"].values())
     one_at_a_time = per_date * len(days)
-    print(f"\n  (a) backfill, corporate actions + 6 families, {backfill['runs']} runs: {backfill['seconds']:.1f} s, "
-          f"{backfill['rows'] / backfill['seconds']:,.0f} input rows/s ({backfill['rows']:,} equity rows)")
     print(f"  (b) one partition per run: {per_date:.2f} s a date (mean of {len(single['seconds_by_date'])} sampled: "
           + ", ".join(f"{d} {s:.2f} s" for d, s in single["seconds_by_date"].items())
           + f"), {one_at_a_time:.0f} s extrapolated for {len(days)} dates")
     print(f"      ratio (b)/(a): {one_at_a_time / backfill['seconds']:.1f}x faster as a range")
     last = days[-1].isoformat()
-    print(f"  (c) one daily partition with full lookback ({last}): {single['seconds_by_date'][last]:.2f} s")
-    print(f"  (d) peak memory of (a): {backfill['peak_rss_mb']:,.0f} MB max RSS (process at start: {backfill['rss_before_mb']:,.0f} MB)")  # fmt: skip
+    print(f"  (c) one daily partition with full lookback ({last}): {single['seconds_by_date'][last]:.2f} s (goal < {GOALS['single']} s)")
+    print("\n".join(f"      {line}" for line in describe(single["last_breakdown"], 1)))
+    print(f"  (d) peak memory of (a), runs of {MAX_TRADE_DATES_PER_RUN} dates: {backfill['peak_rss_mb']:,.0f} MB max RSS "
+          f"(goal < {GOALS['peak_mb']:,} MB; process at start: {backfill['rss_before_mb']:,.0f} MB)")
 
 
 if __name__ == "__main__":

@@ -21,11 +21,15 @@ from bse_platform_tests.s3 import ACCESS_KEY, SECRET_KEY, moto_s3_endpoint
 DAY, NEXT_DAY = RECENT_SESSIONS[0], RECENT_SESSIONS[1]
 
 
-def ingest(mirror, storage: StorageResource, day, instance, selection=None, **bse_settings):
+def ingest(mirror, storage: StorageResource, day, instance, selection=None, *, through=None, **bse_settings):
+    """Materialize raw and clean for ``day`` (through ``through``: a range, in one run, as a backfill runs it)."""
     settings = {"min_rows": 10, "min_interval_seconds": 0, "retries": 1, "backoff_seconds": 0.01} | bse_settings
+    partition = {"partition_key": day.isoformat()} if through is None else {
+        "tags": {"dagster/asset_partition_range_start": day.isoformat(), "dagster/asset_partition_range_end": through.isoformat()}
+    }  # fmt: skip
     return materialize(
         [raw_bhavcopy, clean_bhavcopy],
-        partition_key=day.isoformat(),
+        **partition,
         instance=instance,
         resources=build_resources(storage, BseSourceResource(mirror_url=mirror.root_url, **settings)),
         selection=selection,
@@ -262,3 +266,60 @@ def test_a_legacy_eq_file_takes_isins_and_classes_from_the_security_master(mirro
     assert (clean.loc[etfs, "isin"] == master.loc[etfs, "isin"]).all() and (clean["source_format"] == "eq").all()
     clean_event = instance.get_latest_materialization_event(AssetKey("clean_bhavcopy")).asset_materialization
     assert clean_event.metadata["isins_from_master"].value == clean["isin"].notna().sum()
+
+
+def test_a_range_in_one_run_stores_each_date_as_its_own_partition_with_its_own_checks(mirror, local, instance):
+    days = RECENT_SESSIONS[:4]
+    result = ingest(mirror, local, days[0], instance, through=days[-1])
+    assert result.success, failure_message(result)
+    keys = [day.isoformat() for day in days]
+    for asset in ("raw_bhavcopy", "clean_bhavcopy"):
+        events = [e for e in result.get_asset_materialization_events() if e.asset_key.path[-1] == asset]
+        assert sorted(e.partition for e in events) == keys, asset
+    raw_events = {e.partition: e.materialization.metadata for e in result.get_asset_materialization_events() if e.asset_key == AssetKey("raw_bhavcopy")}
+    for day in days:  # each partition's metadata is its own file's
+        assert raw_events[day.isoformat()]["sha256"].value == hashlib.sha256(mirror.site.content(day)).hexdigest()
+    clean_rows = {e.partition: e.materialization.metadata["rows"].value for e in result.get_asset_materialization_events() if e.asset_key == AssetKey("clean_bhavcopy")}
+    assert clean_rows == {day.isoformat(): len(mirror.site.market.day(day)) for day in days}
+    by_check = {}
+    for evaluation in result.get_asset_check_evaluations():
+        by_check.setdefault(evaluation.check_name, []).append((evaluation.partition, evaluation.passed))
+    for check in (RAW_CHECK, CLEAN_CHECK, CONTINUITY_CHECK):
+        assert sorted(by_check[check]) == [(key, True) for key in keys], check
+    # The second date's continuity is judged against the first, built in the same run (not yet stored before it).
+    continuity = {e.partition: e.metadata for e in result.get_asset_check_evaluations() if e.check_name == CONTINUITY_CHECK}
+    assert continuity[keys[1]]["previous_session"].value == keys[0]
+    assert continuity[keys[1]]["matching_prev_close_share"].value == 1.0
+    store = local.store()
+    for day in days:
+        assert store.read_partitions("clean_bhavcopy", [day])["security_code"].nunique() == len(mirror.site.market.day(day))
+
+
+def test_a_range_with_a_date_not_published_stores_none_and_names_the_date(mirror, local, instance):
+    days = RECENT_SESSIONS[:3]
+    mirror.site.published_through = days[1]
+    result = ingest(mirror, local, days[0], instance, through=days[-1])
+    assert not result.success
+    message = failure_message(result)
+    assert f"trade date {days[-1]}" in message and "none of this run's 3 trade dates" in message
+    assert local.store().list_files("") == []
+
+
+def test_a_range_with_one_bad_date_writes_nothing_names_it_and_each_other_date_runs_alone(mirror, local, instance):
+    days = RECENT_SESSIONS[:3]
+    assert ingest(mirror, local, days[1], instance).success  # an earlier good table of the date that goes bad
+    quotes = mirror.site.market.day(days[1]).copy()
+    quotes.loc[quotes.index[3], ["high", "low"]] = [10.0, 20.0]  # high < low
+    mirror.site.set_fault(mirror.site.file_name(days[1]), 200, body=published_file(quotes, "udiff", days[1])[1])
+
+    result = ingest(mirror, local, days[0], instance, through=days[-1])
+    assert not result.success
+    message = failure_message(result)
+    assert f"trade date {days[1].isoformat()}" in message and "none" in message and "nothing was written" in message
+    failed = [e for e in result.get_asset_check_evaluations() if e.check_name == CLEAN_CHECK]
+    assert [(e.partition, e.passed) for e in failed] == [(days[1].isoformat(), False)]
+    assert local.store().list_files("clean_bhavcopy") == []  # the bad date's earlier table is gone; the others not written
+    assert len(local.store().list_files("raw_bhavcopy")) == 3  # every file kept as published
+    alone = ingest(mirror, local, days[2], instance)
+    assert alone.success, failure_message(alone)
+    assert local.store().list_files("clean_bhavcopy") == [f"clean_bhavcopy/trade_date={days[2]}/data.parquet"]
