@@ -2,7 +2,7 @@
 
 (a) backfill of corporate actions and all six families over the 500 dates as the product runs it
     (the build_features job, one run per MAX_TRADE_DATES_PER_RUN dates, as BackfillPolicy.multi_run
-    splits a UI backfill); wall seconds and rows/s, on a SQLite instance;
+    splits a UI backfill); wall seconds and rows/s, on a SQLite instance (the local instance's storage);
 (a') the same on a PostgreSQL instance (a database of its own on 127.0.0.1:5432, with the compose
     stack's storage and its batched event writes, DAGSTER_EVENT_BATCH_SIZE);
 (b) the same dates one partition per run: a sample of dates, extrapolated; and the ratio (b)/(a);
@@ -24,7 +24,7 @@ import sys
 import tempfile
 import time
 import uuid
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 from bse_platform.calendar import TradingCalendar
 from bse_platform.defs.partitions import MAX_TRADE_DATES_PER_RUN
@@ -79,15 +79,15 @@ def _postgres_database():
 
 @contextmanager
 def _instance(part: str):
+    """A Dagster instance with the storage of the local one (SQLite) or of the compose stack's (PostgreSQL)."""
     from dagster import instance_for_test
 
-    if part != "range-postgres":
-        with instance_for_test() as instance:
-            yield instance
-        return
-    with _postgres_database() as url:
-        storage = {"module": "bse_platform.dagster_instance", "class": "PooledPostgresStorage", "config": {"postgres_url": url}}
-        with instance_for_test(overrides={"storage": {"custom": storage}}) as instance:
+    with tempfile.TemporaryDirectory() as home, _postgres_database() if part == "range-postgres" else nullcontext() as url:
+        storage = (
+            {"class": "PooledPostgresStorage", "config": {"postgres_url": url}} if url
+            else {"class": "HeldSqliteStorage", "config": {"base_dir": home}}
+        )  # fmt: skip
+        with instance_for_test(overrides={"storage": {"custom": {"module": "bse_platform.dagster_instance", **storage}}}) as instance:
             yield instance
 
 

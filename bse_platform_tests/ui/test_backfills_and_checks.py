@@ -110,7 +110,7 @@ def test_a_family_partition_carries_numeric_metadata(ui, first_backfill):
     assert isinstance(metadata_of(ui, "corporate_actions", FIRST[-1].isoformat())["actions"], int)
 
 
-def test_a_missing_date_fails_only_the_partitions_that_need_it(ui, first_backfill):
+def test_a_missing_date_fails_the_ingest_run_it_is_in_and_the_dates_before_it_then_run_alone(ui, first_backfill):
     ui.site.set_fault(ui.site.file_name(UNPUBLISHED), 404, times=None)  # BSE never publishes it
     try:
         backfill = finished_backfill(ui, launch_backfill(ui, ASSETS, [d.isoformat() for d in SECOND]))
@@ -118,23 +118,25 @@ def test_a_missing_date_fails_only_the_partitions_that_need_it(ui, first_backfil
         ui.site.clear_faults()
     counts = counts_by_asset(backfill)
     assert all(count["targeted"] == len(SECOND) for count in counts.values())
-    assert (counts["raw_bhavcopy"]["materialized"], counts["raw_bhavcopy"]["failed"]) == (len(SECOND) - 1, 1)
-    assert counts["corporate_actions"]["materialized"] == len(SECOND)
-    before = SECOND.index(UNPUBLISHED)
-    for family in FAMILIES:  # the dates before it have their whole lookback; it and those after do not
-        assert (counts[family]["materialized"], counts[family]["failed"]) == (before, len(SECOND) - before), family
-    built, _ = check_statuses(ui, "volume", KEYS)
-    assert {d.isoformat() for d in SECOND[:before]} <= built and UNPUBLISHED.isoformat() not in built
-
+    # The ten dates are one ingest run (INGEST_TRADE_DATES_PER_RUN): it stores all of them or none.
+    assert (counts["raw_bhavcopy"]["materialized"], counts["raw_bhavcopy"]["failed"]) == (0, len(SECOND))
+    for family in FAMILIES:
+        assert counts[family]["materialized"] == 0, family
     runs = ui.graphql(
         "query($f: RunsFilter) { runsOrError(filter: $f) { ... on Runs { results { runId status } } } }",
         f={"tags": [{"key": "dagster/backfill", "value": backfill_id_of(ui)}], "statuses": ["FAILURE"]},
     )["runsOrError"]["results"]
     messages = [m for run in runs for m in step_failures(finished_run(ui, run["runId"]))]
-    assert any(UNPUBLISHED.isoformat() in m and "history" in m for m in messages), messages
+    assert any(f"trade date {UNPUBLISHED}" in m and f"none of this run's {len(SECOND)} trade dates" in m for m in messages), messages
     every_check_shows_every_partition(ui)  # failures included
     _, raw_checks = check_statuses(ui, "raw_bhavcopy", KEYS)
     assert UNPUBLISHED.isoformat() in raw_checks["is_bhavcopy_of_its_trade_date"]["EXECUTION_FAILED"]
+
+    before = SECOND[: SECOND.index(UNPUBLISHED)]  # the dates before it, backfilled again without it
+    again = counts_by_asset(finished_backfill(ui, launch_backfill(ui, ASSETS, [d.isoformat() for d in before])))
+    assert all((count["materialized"], count["failed"]) == (len(before), 0) for count in again.values()), again
+    built, _ = check_statuses(ui, "volume", KEYS)
+    assert {d.isoformat() for d in before} <= built and UNPUBLISHED.isoformat() not in built
 
 
 def backfill_id_of(ui) -> str:
