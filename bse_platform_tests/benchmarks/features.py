@@ -11,7 +11,7 @@
 (a), (a') and (c) print where the time went: Dagster's bookkeeping (run creation, events), object
 store reads/writes, compute (``breakdown``), and the events stored per trade date.
 Each part runs in a fresh process (so (d) is the backfill's own peak), in process on the Dagster
-instance, against clean partitions written beforehand and the BSE mirror on loopback.
+instance, against clean partitions written beforehand and the BSE mirror (its own process) on loopback.
 """
 
 import datetime as dt
@@ -42,20 +42,42 @@ def sessions() -> list[dt.date]:
     return TradingCalendar().sessions(dt.date(2023, 1, 1), dt.date(2025, 12, 31))[-TRADE_DATES:]
 
 
+SEED = 2
+
+
 def _market():
     from bse_platform.mirror.generator import generate_market
 
-    return generate_market(SECURITIES, sessions(), seed=2)
+    return generate_market(SECURITIES, sessions(), seed=SEED)
 
 
-def prepare(folder: str) -> None:
-    """Write every date's clean partition, straight from the generated market."""
+@contextmanager
+def _mirror_process():
+    """The same market served by a process of its own, so a part's peak memory is its run's alone."""
+    days = sessions()
+    command = [sys.executable, "-m", "bse_platform.mirror", "--securities", str(SECURITIES), "--seed", str(SEED),
+               "--start", days[0].isoformat(), "--end", days[-1].isoformat(), "--port", "0"]  # fmt: skip
+    mirror = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    try:
+        for line in mirror.stdout:
+            if "BSE_MIRROR_URL=" in line:
+                yield line.split("BSE_MIRROR_URL=")[1].split()[0]
+                return
+        raise RuntimeError("the mirror process ended before serving")
+    finally:
+        mirror.terminate()
+        mirror.wait(timeout=30)
+
+
+def prepare(folder: str) -> int:
+    """Write every date's clean partition, straight from the generated market; its equity rows."""
     from bse_platform.storage import ObjectStore
 
     market = _market()
     store = ObjectStore(f"{folder}/data")
     for day, rows in market.quotes.groupby("trade_date"):
         store.write_partition("clean_bhavcopy", day.date(), rows)
+    return int(market.quotes["instrument_class"].isin(["equity", "sme"]).sum())
 
 
 @contextmanager
@@ -91,18 +113,16 @@ def _instance(part: str):
             yield instance
 
 
-def run_part(folder: str, part: str) -> dict:
+def run_part(folder: str, part: str, mirror_url: str) -> dict:
     """One measured part, in this (fresh) process."""
 
     from bse_platform.definitions import build_definitions
     from bse_platform.defs.resources import BseSourceResource, StorageResource
-    from bse_platform.mirror.server import MirrorSite, serve_mirror
 
     days = sessions()
-    market = _market()
     quiet = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
-    with serve_mirror(MirrorSite(market)) as mirror, _instance(part) as instance:
-        bse = BseSourceResource(mirror_url=mirror.root_url, min_interval_seconds=0)
+    with _instance(part) as instance:
+        bse = BseSourceResource(mirror_url=mirror_url, min_interval_seconds=0)
         job = build_definitions(StorageResource(base_uri=f"{folder}/data"), bse).resolve_job_def("build_features")
 
         def execute(chunk: list[dt.date], breakdown: Breakdown) -> float:
@@ -116,7 +136,7 @@ def run_part(folder: str, part: str) -> dict:
             chunks = [days[i : i + MAX_TRADE_DATES_PER_RUN] for i in range(0, len(days), MAX_TRADE_DATES_PER_RUN)]
             breakdowns = [Breakdown() for _ in chunks]
             seconds = sum(execute(chunk, breakdown) for chunk, breakdown in zip(chunks, breakdowns))
-            return {"seconds": seconds, "runs": len(chunks), "rows": int(market.quotes["instrument_class"].isin(["equity", "sme"]).sum()),
+            return {"seconds": seconds, "runs": len(chunks),
                     "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "rss_before_mb": baseline / 1024,
                     "breakdown": Breakdown.combined(breakdowns)}  # fmt: skip
         sample = days[:: len(days) // SAMPLED_SINGLE_DATES][:SAMPLED_SINGLE_DATES - 1] + [days[-1]]
@@ -125,9 +145,9 @@ def run_part(folder: str, part: str) -> dict:
         return {"seconds_by_date": timings, "last_breakdown": breakdowns[days[-1].isoformat()].as_dict()}
 
 
-def _in_fresh_process(folder: str, part: str, **environment: str) -> dict:
+def _in_fresh_process(folder: str, part: str, mirror_url: str, **environment: str) -> dict:
     completed = subprocess.run(
-        [sys.executable, "-m", "bse_platform_tests.benchmarks.features", part, folder],
+        [sys.executable, "-m", "bse_platform_tests.benchmarks.features", part, folder, mirror_url],
         capture_output=True, text=True, env=os.environ | environment,
     )  # fmt: skip
     if completed.returncode:
@@ -147,22 +167,22 @@ def _postgres_reachable() -> str | None:
 def main() -> None:
     days = sessions()
     print(f"features benchmark: {SECURITIES:,} securities x {len(days)} trade dates ({days[0]} .. {days[-1]})")
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as folder, _mirror_process() as mirror_url:
         started = time.perf_counter()
-        prepare(folder)
+        rows = prepare(folder)
         print(f"  clean partitions written in {time.perf_counter() - started:.1f} s")
-        backfill = _in_fresh_process(folder, "range")
+        backfill = _in_fresh_process(folder, "range", mirror_url)
         print(f"\n  (a) backfill, corporate actions + 6 families, {backfill['runs']} runs, SQLite instance: {backfill['seconds']:.1f} s "
-              f"(goal < {GOALS['sqlite']} s), {backfill['rows'] / backfill['seconds']:,.0f} input rows/s ({backfill['rows']:,} equity rows)")
+              f"(goal < {GOALS['sqlite']} s), {rows / backfill['seconds']:,.0f} input rows/s ({rows:,} equity rows)")
         print("\n".join(f"      {line}" for line in describe(backfill["breakdown"], len(days))), flush=True)
         if unreachable := _postgres_reachable():
             print(f"  (a') PostgreSQL part not run: no PostgreSQL at {POSTGRES['host']}:{POSTGRES['port']} ({unreachable})")
         else:
-            on_postgres = _in_fresh_process(folder, "range-postgres", DAGSTER_EVENT_BATCH_SIZE=EVENT_BATCH_SIZE)
+            on_postgres = _in_fresh_process(folder, "range-postgres", mirror_url, DAGSTER_EVENT_BATCH_SIZE=EVENT_BATCH_SIZE)
             print(f"  (a') the same on PostgreSQL, DAGSTER_EVENT_BATCH_SIZE={EVENT_BATCH_SIZE}: {on_postgres['seconds']:.1f} s "
                   f"(goal < {GOALS['postgres']} s, bookkeeping under half of it)")
             print("\n".join(f"      {line}" for line in describe(on_postgres["breakdown"], len(days))), flush=True)
-        single = _in_fresh_process(folder, "single")
+        single = _in_fresh_process(folder, "single", mirror_url)
 
     per_date = statistics.mean(single["seconds_by_date"].values())
     one_at_a_time = per_date * len(days)
@@ -178,7 +198,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3:
-        print(json.dumps(run_part(sys.argv[2], sys.argv[1])))
+    if len(sys.argv) == 4:
+        print(json.dumps(run_part(sys.argv[2], sys.argv[1], sys.argv[3])))
     else:
         main()
