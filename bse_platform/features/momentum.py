@@ -19,6 +19,7 @@ WILLIAMS_WINDOW = 14
 RSI, ROC = f"rsi_{RSI_WINDOW}", f"roc_{ROC_WINDOW}"
 STOCH_K, STOCH_D, WILLIAMS_R = f"stoch_k_{STOCH_WINDOW}", f"stoch_d_{STOCH_SMOOTHING}", f"williams_r_{WILLIAMS_WINDOW}"
 _STOCH_D_DAYS = STOCH_WINDOW + STOCH_SMOOTHING - 1
+_OSCILLATOR_DAYS = max(_STOCH_D_DAYS, WILLIAMS_WINDOW, ROC_WINDOW + 1)  # own days the non-exponential values read
 _MACD_SIGNAL_DAYS = MACD_SLOW + MACD_SIGNAL - 1  # the signal starts at the first defined MACD value
 
 
@@ -33,21 +34,21 @@ def relative_strength_index(panel: Panel, window: int) -> pd.Series:
 
 
 def compute(panel: Panel) -> dict[str, pd.Series]:
-    close, high, low = panel.column("close"), panel.column("high"), panel.column("low")
+    close = panel.column("close")
     fast = panel.ewm(close, ema_alpha(MACD_FAST), min_periods=MACD_FAST)
     slow = panel.ewm(close, ema_alpha(MACD_SLOW), min_periods=MACD_SLOW)
     macd = fast - slow
     signal = panel.ewm(macd, ema_alpha(MACD_SIGNAL), min_periods=MACD_SIGNAL, seed_row=MACD_SLOW - 1)
+    averages = {RSI: relative_strength_index(panel, RSI_WINDOW), "macd": macd, "macd_signal": signal, "macd_diff": macd - signal}
+    panel = panel.within(_OSCILLATOR_DAYS)  # the oscillators read a few weeks, the averages' warm-up far more
+    close, high, low = panel.column("close"), panel.column("high"), panel.column("low")
     lowest, highest = panel.rolling(low, STOCH_WINDOW, "min"), panel.rolling(high, STOCH_WINDOW, "max")
     stoch_k = 100 * (close - lowest) / (highest - lowest)
     williams_high = panel.rolling(high, WILLIAMS_WINDOW, "max")
     williams_low = panel.rolling(low, WILLIAMS_WINDOW, "min")
     earlier = panel.shift(close, ROC_WINDOW)
     return {
-        RSI: relative_strength_index(panel, RSI_WINDOW),
-        "macd": macd,
-        "macd_signal": signal,
-        "macd_diff": macd - signal,
+        **averages,
         ROC: (close - earlier) / earlier * 100,
         STOCH_K: stoch_k,
         STOCH_D: panel.rolling(stoch_k, STOCH_SMOOTHING, "mean"),

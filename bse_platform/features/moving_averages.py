@@ -15,9 +15,10 @@ def ema_alpha(span: int) -> float:
 
 
 def compute(panel: Panel) -> dict[str, pd.Series]:
-    close = panel.column("close")
-    values = {f"sma_{n}": panel.rolling(close, n, "mean") for n in SMA_WINDOWS}
-    values |= {f"ema_{n}": panel.ewm(close, ema_alpha(n), min_periods=n) for n in EMA_SPANS}
+    values = {f"ema_{n}": panel.ewm(panel.column("close"), ema_alpha(n), min_periods=n) for n in EMA_SPANS}
+    recent = panel.within(max(SMA_WINDOWS))  # the EMAs' warm-up is years, the SMAs read 200 own days at most
+    close = recent.column("close")
+    values |= {f"sma_{n}": recent.rolling(close, n, "mean") for n in SMA_WINDOWS}
     values |= {f"close_to_sma_{n}": close / values[f"sma_{n}"] for n in CLOSE_TO_SMA_WINDOWS}
     return values
 

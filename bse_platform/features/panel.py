@@ -14,9 +14,13 @@ exponential averages are restarted at each security's seed row with the closed f
 Kernels mask only what crosses into another security. The rows loaded for a security are its whole
 history or at least the own days its longest window needs (``history.read_history``), so a window
 that is full is full of the security's own days, and exponential averages have forgotten their start.
+For the same reason a value reading fewer own days can be computed on ``Panel.within`` those own days
+of the output rows: a single date then computes its short windows on a few rows per security, not
+on the years of history its longest exponential average reads.
 """
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -27,6 +31,7 @@ PRICE_COLUMNS = ("open", "high", "low", "close", "prev_close")
 @dataclass(frozen=True)
 class Panel:
     frame: pd.DataFrame  # security_code, trade_date, prices, volume, turnover, own_row, price_scale, volume_scale
+    output: np.ndarray  # per row: whether its values are wanted (the computed trade dates)
 
     @property
     def security(self) -> pd.Series:
@@ -39,6 +44,25 @@ class Panel:
     def own_row(self) -> np.ndarray:
         """0-based position of each row within its security's own days."""
         return self.frame["own_row"].to_numpy()
+
+    def within(self, own_days: int) -> "Panel":
+        """The rows values reading ``own_days`` own days need: each security's from ``own_days - 1`` own
+        days before its first output row on (labels kept, own rows counted from there)."""
+        start = self._first_output_row - (own_days - 1)
+        kept = self.own_row >= start
+        if kept.all():
+            return self
+        frame = self.frame[kept]  # a copy already: its own rows are replaced in place
+        frame.isetitem(frame.columns.get_loc("own_row"), (self.own_row - np.maximum(start, 0))[kept])
+        return Panel(frame, self.output[kept])
+
+    @cached_property
+    def _first_output_row(self) -> np.ndarray:
+        """Per row, the own row of its security's first output row (past any row: none)."""
+        if not len(self.frame):
+            return self.own_row
+        outputs = np.where(self.output, self.own_row, len(self.frame))
+        return np.repeat(np.minimum.reduceat(outputs, self._group_starts), self._group_sizes)
 
     def shift(self, values: pd.Series, periods: int) -> pd.Series:
         """The value ``periods`` own days earlier (null before the security's first day)."""
@@ -70,7 +94,7 @@ class Panel:
         x = (values / scale).fillna(0.0)  # rows before the seed are cancelled out below
         continuous = x.ewm(alpha=alpha, adjust=False).mean().to_numpy()
         start = self._group_start_index() + seed_row
-        has_seed = self.frame.groupby("security_code", sort=False)["own_row"].transform("size").to_numpy() > seed_row
+        has_seed = np.repeat(self._group_sizes, self._group_sizes) > seed_row
         start = np.where(has_seed, start, 0)
         seed_values = (x if seed is None else (seed / scale)).to_numpy()[start]
         steps = self.own_row - seed_row
@@ -82,14 +106,32 @@ class Panel:
     def _group_start_index(self) -> np.ndarray:
         return np.arange(len(self.frame)) - self.own_row
 
+    @cached_property
+    def _group_starts(self) -> np.ndarray:
+        """The first row of each security, in panel order."""
+        return np.flatnonzero(self.own_row == 0)
+
+    @cached_property
+    def _group_sizes(self) -> np.ndarray:
+        return np.diff(np.append(self._group_starts, len(self.frame)))
+
     def _scale(self, values: pd.Series) -> pd.Series:
-        """Each security's typical magnitude of ``values`` (1 where it has none)."""
-        typical = values.abs().groupby(self.security, sort=False).transform("mean")
-        return typical.where(typical > 0, 1.0).fillna(1.0)
+        """Each security's typical magnitude of ``values`` (1 where it has none): its mean absolute
+        value, summed over the securities' contiguous rows (a groupby would factorize the codes again)."""
+        if not len(values):
+            return pd.Series(1.0, index=values.index)
+        magnitude = np.abs(values.to_numpy(dtype="float64"))
+        known = ~np.isnan(magnitude)
+        sums = np.add.reduceat(np.where(known, magnitude, 0.0), self._group_starts)
+        counts = np.add.reduceat(known.astype("int64"), self._group_starts)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            typical = np.repeat(sums / counts, self._group_sizes)
+        return pd.Series(np.where(typical > 0, typical, 1.0), index=values.index)
 
 
-def adjusted_panel(clean: pd.DataFrame, actions: pd.DataFrame, instrument_classes) -> Panel:
-    """The panel of ``clean`` rows (any number of trade dates) adjusted as of its last trade date.
+def adjusted_panel(clean: pd.DataFrame, actions: pd.DataFrame, instrument_classes, trade_dates) -> Panel:
+    """The panel of ``clean`` rows (any number of trade dates) adjusted as of its last trade date, its
+    output the rows of ``trade_dates``.
 
     ``actions`` has security_code, ex_date, price_factor, volume_factor (factors multiply prices and
     volumes before the ex-date; an unknown factor counts as 1). An action takes effect on the
@@ -97,10 +139,15 @@ def adjusted_panel(clean: pd.DataFrame, actions: pd.DataFrame, instrument_classe
     pre-action close, so it is adjusted by that day's factor too.
     """
     rows = clean.loc[clean["instrument_class"].isin(list(instrument_classes))]
-    frame = rows[["security_code", "trade_date", *PRICE_COLUMNS, "volume", "turnover"]].copy()
-    frame = frame.sort_values(["security_code", "trade_date"], kind="stable").reset_index(drop=True)
-    frame["volume"] = frame["volume"].astype("float64")
-    frame["own_row"] = frame.groupby("security_code", sort=False).cumcount().to_numpy()
+    # Each column taken once in (security_code, trade_date) order: no sorted copy of the whole frame.
+    columns = {name: rows[name].to_numpy() for name in ("security_code", "trade_date", *PRICE_COLUMNS)}
+    columns["volume"] = rows["volume"].to_numpy(dtype="float64", na_value=np.nan)
+    columns["turnover"] = rows["turnover"].to_numpy()
+    order = np.lexsort((columns["trade_date"], columns["security_code"]))
+    frame = pd.DataFrame({name: values[order] for name, values in columns.items()})
+    codes, positions = frame["security_code"].to_numpy(), np.arange(len(frame))
+    starts = np.where(np.r_[True, codes[1:] != codes[:-1]], positions, 0) if len(frame) else positions
+    frame["own_row"] = positions - np.maximum.accumulate(starts)  # from each security's first row
 
     day_factors = _factors_by_row(frame, actions)
     # Factors of the actions from this row on (cum_from) and after it (cum_after), per security.
@@ -114,7 +161,7 @@ def adjusted_panel(clean: pd.DataFrame, actions: pd.DataFrame, instrument_classe
     frame["price_scale"] = price_after  # divide a price-like value by it to get the row date's units
     frame["volume_scale"] = volume_after
     frame["action_factor"] = day_factors["price_factor"]  # != 1 on the day a corporate action took effect
-    return Panel(frame)
+    return Panel(frame, frame["trade_date"].isin(pd.to_datetime(pd.Series(sorted(trade_dates)))).to_numpy())
 
 
 def _factors_by_row(frame: pd.DataFrame, actions: pd.DataFrame) -> pd.DataFrame:
@@ -126,14 +173,19 @@ def _factors_by_row(frame: pd.DataFrame, actions: pd.DataFrame) -> pd.DataFrame:
     known = known[known["security_code"].isin(frame["security_code"].unique())]
     if known.empty:
         return factors
-    targets = pd.merge_asof(
-        known.sort_values("ex_date")[["security_code", "ex_date", "price_factor", "volume_factor"]],
-        frame[["security_code", "trade_date"]].reset_index().sort_values("trade_date"),
-        left_on="ex_date",
-        right_on="trade_date",
-        by="security_code",
-        direction="forward",
-    ).dropna(subset=["index"])
-    per_row = targets.groupby(targets["index"].astype("int64"))[["price_factor", "volume_factor"]].prod()
+    # The first row of the security dated on or after the ex-date: rows are sorted by one key of
+    # security and day (trade dates are whole days, so an ex-date counts from its day on, rounded up).
+    row_keys = _security_day_key(frame["security_code"], frame["trade_date"])
+    action_keys = _security_day_key(known["security_code"], known["ex_date"].dt.ceil("D"))
+    at = np.searchsorted(row_keys, action_keys)
+    found = at < len(frame)
+    found[found] = frame["security_code"].to_numpy()[at[found]] == known["security_code"].to_numpy()[found]
+    targets = known.loc[found, ["price_factor", "volume_factor"]].assign(index=at[found])
+    per_row = targets.groupby("index")[["price_factor", "volume_factor"]].prod()
     factors.loc[per_row.index, ["price_factor", "volume_factor"]] = per_row.to_numpy()
     return factors
+
+
+def _security_day_key(codes: pd.Series, days: pd.Series) -> np.ndarray:
+    """One integer ordered as (security_code, day): days since 1970 fit in 20 bits until the year 4840."""
+    return (codes.to_numpy().astype("int64") << 20) + days.to_numpy().astype("datetime64[D]").astype("int64")

@@ -31,11 +31,12 @@ def average_true_range(panel: Panel, window: int) -> pd.Series:
 
 
 def compute(panel: Panel) -> dict[str, pd.Series]:
+    values = {ATR: average_true_range(panel, ATR_WINDOW)}
+    panel = panel.within(max(*VOL_WINDOWS, BOLLINGER_WINDOW, PARKINSON_WINDOW))  # the rest reads 60 own days, ATR's warm-up far more
     close = panel.column("close")
     log_return = np.log(close / panel.column("prev_close"))
     annualize = math.sqrt(TRADING_DAYS_PER_YEAR)
-    values = {f"vol_{n}": panel.rolling(log_return, n, "std") * annualize for n in VOL_WINDOWS}
-    values[ATR] = average_true_range(panel, ATR_WINDOW)
+    values |= {f"vol_{n}": panel.rolling(log_return, n, "std") * annualize for n in VOL_WINDOWS}
 
     middle = panel.rolling(close, BOLLINGER_WINDOW, "mean")
     spread = BOLLINGER_DEVIATIONS * panel.rolling(close, BOLLINGER_WINDOW, "std0")
