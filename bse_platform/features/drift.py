@@ -22,7 +22,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.stats import kstwo
 
 DRIFT_CHECK = "distribution_drift"
 DRIFT_WINDOW = 20  # trade dates, about a month
@@ -105,6 +104,8 @@ def _statistics(reference: np.ndarray, current: np.ndarray) -> tuple[int, int, f
 
 
 def _report(statistics: Mapping[str, tuple[int, int, float, float]]) -> pd.DataFrame:
+    from scipy.stats import kstwo  # here, not on import: scipy.stats adds half a second to every run worker's start
+
     report = pd.DataFrame.from_dict(statistics, orient="index", columns=["current_values", "reference_values", "ks_statistic", "psi"])
     report["evaluated"] = report["psi"].notna()
     report["ks_pvalue"] = np.nan
