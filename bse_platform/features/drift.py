@@ -60,12 +60,13 @@ def trailing_drift(
     reference date without rows is left out of the reference."""
     days = {day.date(): rows for day, rows in values.groupby("trade_date")}
     kept = {day: [d for d in reference if d in days] for day, reference in references.items()}
-    statistics = {day: {} for day in references}
+    statistics = []
     for column in columns:
         by_day = {day: _sorted_values(rows[column]) for day, rows in days.items()}
         for day, reference in _sorted_references(by_day, kept):
-            statistics[day][column] = _statistics(reference, by_day.get(day, np.empty(0)))
-    return {day: DriftReport(kept[day], _report(of_day)) for day, of_day in statistics.items()}
+            statistics.append((day, column, *_statistics(reference, by_day.get(day, np.empty(0)))))
+    reports = _reports(statistics, list(columns))
+    return {day: DriftReport(kept[day], reports.get(day, pd.DataFrame(columns=REPORT_COLUMNS))) for day in references}
 
 
 def _sorted_values(column: pd.Series) -> np.ndarray:
@@ -103,17 +104,22 @@ def _statistics(reference: np.ndarray, current: np.ndarray) -> tuple[int, int, f
     return len(current), len(reference), _ks_statistic(reference, current), _psi(reference, current)
 
 
-def _report(statistics: Mapping[str, tuple[int, int, float, float]]) -> pd.DataFrame:
+def _reports(statistics: list[tuple], columns: list[str]) -> dict[dt.date, pd.DataFrame]:
+    """Per date, its features' report, from (date, feature, *statistics) rows: built as one frame, so
+    the p-values are one call for every date and feature of a run, and each date's report a slice."""
     from scipy.stats import kstwo  # here, not on import: scipy.stats adds half a second to every run worker's start
 
-    report = pd.DataFrame.from_dict(statistics, orient="index", columns=["current_values", "reference_values", "ks_statistic", "psi"])
+    report = pd.DataFrame(statistics, columns=["day", "feature", "current_values", "reference_values", "ks_statistic", "psi"])
+    report = report.sort_values("day", kind="stable").set_index("feature").rename_axis(None)  # features in column order
     report["evaluated"] = report["psi"].notna()
+    evaluated = report["evaluated"].to_numpy()
+    n, m = report["current_values"].to_numpy()[evaluated], report["reference_values"].to_numpy()[evaluated]
     report["ks_pvalue"] = np.nan
-    evaluated = report[report["evaluated"]]
-    n, m = evaluated["current_values"], evaluated["reference_values"]
-    report.loc[evaluated.index, "ks_pvalue"] = kstwo.sf(evaluated["ks_statistic"], np.round(n * m / (n + m)))  # one call for every feature
+    report.loc[evaluated, "ks_pvalue"] = kstwo.sf(report["ks_statistic"].to_numpy()[evaluated], np.round(n * m / (n + m)))
     report["drifted"] = report["evaluated"] & ((report["psi"] > PSI_DRIFT) | (report["ks_statistic"] > KS_DRIFT))
-    return report[REPORT_COLUMNS]
+    days, report = report["day"].to_numpy(), report[REPORT_COLUMNS]
+    starts = np.flatnonzero(np.r_[True, days[1:] != days[:-1]]) if len(days) else np.empty(0, dtype=int)
+    return {days[start]: report.iloc[start : start + len(columns)] for start in starts}
 
 
 def _ks_statistic(reference: np.ndarray, current: np.ndarray) -> float:
