@@ -228,11 +228,12 @@ def _outcomes(family: FeatureFamily, result: FamilyResult, partitions: list[str]
     rows = result.rows
     report = validate(rows, feature_schema(family))
     null_shares = null_share_after_warmup(result)
-    failing = {check.name: check.failing(result) for check in family.row_checks}
+    failing = {check.name: rows.index[check.failing(result)] for check in family.row_checks}
+    by_day = _rows_by_day(rows)
     for partition in partitions:
         day = pd.Timestamp(partition_trade_date(partition))
-        of_day = rows["trade_date"] == day
-        day_report = report.restricted_to(rows.index[of_day])
+        of_day = by_day.get(day, rows.index[:0])
+        day_report = report.restricted_to(of_day)
         yield CheckOutcome(SCHEMA_CHECK, partition, day_report.passed, report_metadata(day_report, rows, "row"))
         shares = null_shares.loc[day] if day in null_shares.index else pd.Series(dtype=float)
         yield CheckOutcome(
@@ -241,9 +242,14 @@ def _outcomes(family: FeatureFamily, result: FamilyResult, partitions: list[str]
              "highest_null_shares": MetadataValue.json(shares.nlargest(5).round(4).to_dict())},
         )  # fmt: skip
         for check in family.row_checks:
-            bad = rows.loc[of_day & failing[check.name], list(check.shown_columns)]
+            bad = rows.loc[of_day.intersection(failing[check.name]), list(check.shown_columns)]
             yield CheckOutcome(check.name, partition, bad.empty, rows_metadata(bad))
         yield _drift_outcome(partition, drift[day.date()])
+
+
+def _rows_by_day(rows: pd.DataFrame) -> dict[pd.Timestamp, pd.Index]:
+    """Each trade date's row labels, found in one pass (a range has hundreds of dates)."""
+    return {day: rows.index[positions] for day, positions in rows.groupby("trade_date", sort=False).indices.items()}
 
 
 def _drift_outcome(partition: str, report: DriftReport) -> CheckOutcome:
@@ -274,9 +280,10 @@ def _partition_metadata(family: FeatureFamily, result: FamilyResult, partitions:
     """Per partition: rows, securities, null shares (numbers the UI plots across partitions) and the
     rows of other instrument classes left out."""
     rows = result.rows
+    by_day = _rows_by_day(rows)
     for partition in partitions:
         day = pd.Timestamp(partition_trade_date(partition))
-        of_day = rows[rows["trade_date"] == day]
+        of_day = rows.loc[by_day.get(day, rows.index[:0])]
         nulls = of_day[family.columns].isna().mean() if len(of_day) else pd.Series(0.0, index=family.columns)
         yield partition, {
             "rows": len(of_day),
