@@ -53,14 +53,16 @@ class ValidationReport:
 
 def validate(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> ValidationReport:
     try:
-        schema.validate(frame, lazy=True)
+        schema.validate(frame, lazy=True, inplace=True)  # read only: no schema here coerces
     except SchemaErrors as errors:
         return ValidationReport(schema.name or "schema", len(frame), _one_case_per_row_and_check(errors.failure_cases))
     return ValidationReport(schema.name or "schema", len(frame), pd.DataFrame())
 
 
 def _one_case_per_row_and_check(cases: pd.DataFrame) -> pd.DataFrame:
-    """Pandera reports a failed row-wise table check once per column; count it once per row."""
+    """Pandera reports a failed row-wise table check once per column; count it once per row. A
+    missing value is None whether its column is object or Arrow-backed (which says <NA>)."""
+    cases = cases.assign(failure_case=cases["failure_case"].map(lambda value: None if value is pd.NA else value))
     table_wide = cases["schema_context"].eq("DataFrameSchema") & cases["index"].notna()
     if not table_wide.any():
         return cases.reset_index(drop=True)

@@ -13,7 +13,7 @@ from bse_platform.bse.parser import (
     RawBhavcopy,
     read_raw_bhavcopy,
 )
-from bse_platform.clean_schema import TEXT_COLUMNS
+from bse_platform.clean_schema import ARROW_STRING, TEXT_COLUMNS
 from bse_platform.validation import ValidationReport, validate
 
 _NUMBER_OR_BLANK = r"^(-?\d+(\.\d*)?)?$"
@@ -21,14 +21,15 @@ _NUMBER_OR_BLANK = r"^(-?\d+(\.\d*)?)?$"
 
 def raw_bhavcopy_schema(fmt: BhavcopyFormat, *, min_rows: int) -> pa.DataFrameSchema:
     """Required columns present, codes are digits, numbers look like numbers, enough securities (one
-    row repeated many times is one security)."""
-    columns = {source: pa.Column(str) for source in fmt.required_columns}
+    row repeated many times is one security). The table's text is Arrow strings (``read_raw_bhavcopy``),
+    so pandera checks each column's dtype at once and runs the regexes in Arrow."""
+    columns = {source: pa.Column(ARROW_STRING) for source in fmt.required_columns}
     code = next(source for source, clean in fmt.to_clean.items() if clean == "security_code")
     for source, clean in fmt.to_clean.items():
         if clean == "security_code":
-            columns[source] = pa.Column(str, pa.Check.str_matches(r"^\d+$"))
+            columns[source] = pa.Column(ARROW_STRING, pa.Check.str_matches(r"^\d+$"))
         elif clean not in TEXT_COLUMNS:
-            columns[source] = pa.Column(str, pa.Check.str_matches(_NUMBER_OR_BLANK))
+            columns[source] = pa.Column(ARROW_STRING, pa.Check.str_matches(_NUMBER_OR_BLANK))
     enough_rows = pa.Check(lambda table: table[code].nunique() >= min_rows, name=f"at least {min_rows} securities")
     return pa.DataFrameSchema(columns, checks=[enough_rows], name=f"raw_{fmt.name}_bhavcopy")
 

@@ -3,9 +3,18 @@
 import numpy as np
 import pandas as pd
 import pytest
+from pandera.engines import pandas_engine as pandera_engine
 
 from bse_platform.bse import parse_bhavcopy
-from bse_platform.clean_schema import CLEAN_DTYPES, CLEAN_SCHEMA, clean_bhavcopy_schema, trusted_vwap
+from bse_platform.clean_schema import (
+    ARROW_STRING,
+    ARROW_TEXT_DTYPES,
+    CLEAN_DTYPES,
+    CLEAN_SCHEMA,
+    TEXT_COLUMNS,
+    clean_bhavcopy_schema,
+    trusted_vwap,
+)
 
 
 @pytest.mark.parametrize(
@@ -42,3 +51,19 @@ def test_the_model_is_the_schema_and_the_dtypes():
     assert all(column.description for column in CLEAN_SCHEMA.columns.values())
     dated = clean_bhavcopy_schema(pd.Timestamp("2025-08-25").date())
     assert any("equal_to" in check.name for check in dated.columns["trade_date"].checks)
+
+
+def test_arrow_text_schema_has_the_same_checks():
+    """The parser validates text as Arrow strings: the same columns and checks, another text dtype."""
+    plain, arrow = clean_bhavcopy_schema(), clean_bhavcopy_schema(arrow_text=True)
+    assert list(arrow.columns) == list(plain.columns)
+    for name, column in plain.columns.items():
+        expected = ARROW_STRING if name in TEXT_COLUMNS else column.dtype
+        assert arrow.columns[name].dtype == pandera_engine.Engine.dtype(expected)
+        assert [check.name for check in arrow.columns[name].checks] == [check.name for check in column.checks]
+        assert arrow.columns[name].nullable == column.nullable
+    assert [check.name for check in arrow.checks] == [check.name for check in plain.checks]
+    assert (arrow.unique, arrow.strict, arrow.ordered, arrow.name) == (plain.unique, plain.strict, plain.ordered, plain.name)
+    assert {name: str(dtype) for name, dtype in ARROW_TEXT_DTYPES.items() if name not in TEXT_COLUMNS} == {
+        name: dtype for name, dtype in CLEAN_DTYPES.items() if name not in TEXT_COLUMNS
+    }

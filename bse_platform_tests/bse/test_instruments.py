@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from bse_platform.bse.instruments import classify_instruments
-from bse_platform.clean_schema import INSTRUMENT_CLASSES
+from bse_platform.clean_schema import ARROW_STRING, INSTRUMENT_CLASSES
 
 
 def classify(rows: list[tuple[str | None, str | None, str | None]]) -> list[str]:
@@ -94,3 +94,10 @@ def test_series_index_is_kept_and_every_class_is_known():
 def test_empty_series():
     empty = pd.Series([], dtype=object)
     assert classify_instruments(empty, empty, empty).tolist() == []
+
+
+@pytest.mark.parametrize("dtype", [object, ARROW_STRING])
+def test_letters_are_upper_cased_as_python_does_whatever_the_dtype(dtype):
+    """The parser passes Arrow-backed text; Python upper-cases the ligature ff to FF, Arrow does not."""
+    group, kind, isin = (pd.Series(values, dtype=dtype) for values in (["a", "b", "if"], [None, "q", "stk"], ["IN\ufb00204KB14I2", None, None]))
+    assert classify_instruments(group, kind, isin).tolist() == ["fund", "equity", "reit_invit"]

@@ -7,13 +7,20 @@ headers, never by mocking.
 import datetime as dt
 import io
 import logging
+import math
+import sys
 import zipfile
 
+import numpy as np
 import pandas as pd
+import pyarrow
+import pyarrow.compute as pc
 import pytest
 
+from bse_platform.bse import parser
 from bse_platform.bse.errors import BhavcopyError, BrokenBhavcopyError, StaleBhavcopyError
 from bse_platform.bse.parser import DEFAULT_MAX_BAD_ROW_SHARE, parse_bhavcopy, read_bhavcopy, read_raw_bhavcopy
+from bse_platform.clean_schema import CLEAN_DTYPES
 from bse_platform_tests.bse.conftest import crlf_lines
 
 PARSER_LOGGER = "bse_platform.bse.parser"
@@ -620,3 +627,99 @@ def test_a_zip_member_with_a_path_is_broken(member):
 def test_an_html_page_is_recognised_however_it_starts(page):
     with pytest.raises(BrokenBhavcopyError, match="HTML page"):
         read_raw_bhavcopy(page, EQ_NAME)
+
+
+# --- cells as the reader sees them ------------------------------------------------------------------
+
+
+def eq_row(code: str = "500002", name: str = "ABB LTD.    ", last: str = "1286.60", turnover: str = "3122487.00") -> str:
+    return f"{code},{name},A ,Q,1282.55,1298.40,1275.30,1286.60,{last},1279.20,344,2429,{turnover},"
+
+
+@pytest.mark.parametrize("quote", [False, True], ids=["plain", "with-a-quoted-row"])
+def test_cells_read_as_text(quote):
+    """Codes keep their leading zeros as text, blanks stay "", every kind of space str.strip() knows
+    is trimmed, a NUL is kept, whether the file has a quoted field (another reading path) or not."""
+    rows = [
+        eq_row(code="000123", name="\u00a0ABB LTD.\u3000\x1c "),
+        eq_row(code="500003", name="AEGIS\x00LOGIS ", last=""),
+        eq_row(code="500008", name='"AMAR, RAJA"' if quote else "AMAR RAJA"),
+    ]
+    raw = read_raw_bhavcopy(eq_csv(rows=rows), EQ_NAME)
+    assert str(raw.table["SC_CODE"].dtype) == "string[pyarrow]"
+    assert raw.table["SC_CODE"].tolist() == ["000123", "500003", "500008"]
+    assert raw.table["SC_NAME"].tolist() == ["ABB LTD.", "AEGIS\x00LOGIS", "AMAR, RAJA" if quote else "AMAR RAJA"]
+    assert raw.table["LAST"].tolist() == ["1286.60", "", "1286.60"]
+    frame = parse_bhavcopy(eq_csv(rows=rows), EQ_NAME)
+    assert frame["security_code"].tolist() == [123, 500003, 500008]
+    assert frame["last"].isna().tolist() == [False, True, False]
+
+
+@pytest.mark.parametrize("quote", [False, True], ids=["plain", "with-a-quoted-row"])
+def test_blank_lines_are_skipped_and_counted(quote):
+    rows = [eq_row(), "", "   ", ",,,,,,,,,,,,,", " , ,", eq_row(code="500003", name='"AEGIS"' if quote else "AEGIS")]
+    raw = read_raw_bhavcopy(eq_csv(rows=rows), EQ_NAME)
+    assert raw.table.index.tolist() == [2, 7]
+    assert raw.skipped_rows == ()
+
+
+def test_text_columns_of_the_clean_table_are_python_objects():
+    """Blank cells are None, a column the format lacks NaN, as the Parquet files and features expect."""
+    rows = [eq_row(), eq_row(code="500003", name="AEGIS").replace(",Q,", ",,")]
+    frame = parse_bhavcopy(eq_csv(rows=rows), EQ_NAME, instrument_classes=None)
+    assert {c: str(t) for c, t in frame.dtypes.items() if t == object} == {
+        c: t for c, t in CLEAN_DTYPES.items() if t == "object"
+    }
+    assert frame["instrument_type"].tolist() == ["Q", None]
+    assert all(isinstance(v, float) and math.isnan(v) for v in frame["isin"].tolist() + frame["symbol"].tolist())
+
+
+@pytest.mark.parametrize(
+    ("last", "value"),
+    [
+        ("1.", 1.0),
+        ("0001286.60", 1286.6),
+        ("1.2866e3", 1286.6),  # not a plain decimal: pandas reads it (the raw check flags it)
+        ("1286.600000000000000001", 1286.6),  # over 15 digits: pandas reads it
+        ("12345678.123456789", 12345678.123456787),  # pandas' reading: one unit in the last place below float()'s
+    ],
+)
+def test_numbers_read_as_pandas_reads_them(last, value):
+    frame = parse_bhavcopy(eq_csv(rows=[eq_row(last=last), *EQ_ROWS[1:]]), EQ_NAME)
+    assert frame["last"].iloc[0] == value
+
+
+def test_long_whole_numbers_keep_every_digit():
+    frame = parse_bhavcopy(eq_csv(rows=[eq_row(turnover="12345678901234567"), *EQ_ROWS[1:]]), EQ_NAME)
+    assert frame["turnover"].iloc[0] == float(12345678901234567)
+
+
+def test_short_decimals_parse_alike_in_arrow_and_pandas():
+    """The parser reads plain decimals of up to 15 characters with Arrow, anything else with pandas."""
+    rng = np.random.default_rng(0)
+    digits = rng.integers(1, 15, 20_000)
+    texts = []
+    for width, value, point in zip(digits, rng.integers(0, 10**14, 20_000), rng.integers(0, 15, 20_000)):
+        text = str(value).zfill(width)[:width]
+        point = min(point, len(text) - 1)
+        texts.append(("-" if value % 3 == 0 else "") + (f"{text[: len(text) - point]}.{text[len(text) - point :]}" if point else text))
+    texts = [text for text in texts if len(text) <= 15]
+    arrow = pc.cast(pyarrow.array(texts), pyarrow.float64()).to_numpy()
+    np.testing.assert_array_equal(arrow, pd.to_numeric(np.array(texts, dtype=object)).astype(float))
+
+
+def test_dash_placeholder_is_not_a_number():
+    with pytest.raises(BrokenBhavcopyError, match="LAST '-' is not a number") as caught:
+        read_bhavcopy(eq_csv(rows=[eq_row(last="-"), *EQ_ROWS[1:]]), EQ_NAME)
+    assert caught.value.line == 2
+
+
+def test_a_blank_name_fails_the_clean_check_naming_none():
+    parsed = read_bhavcopy(eq_csv(rows=[eq_row(name="    "), *EQ_ROWS[1:]]), EQ_NAME)
+    assert parsed.validation.failures_by_check() == {"name: not_nullable": 1}
+    assert "line 2: name failed not_nullable (value None)" in parsed.validation.summary("line")
+
+
+def test_whitespace_is_what_str_strip_strips():
+    every_space = "".join(char for char in map(chr, range(sys.maxunicode + 1)) if char.isspace())
+    assert parser._WHITESPACE == every_space
