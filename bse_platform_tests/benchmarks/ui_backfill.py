@@ -4,9 +4,10 @@ daemon with the instance's run launcher (a run worker process per run), 5,000 se
 mirror on loopback with no throttle, the local (SQLite) instance of ``make ui``.
 
 Timed from the launch to the backfill's end; then, from the instance: the runs launched, where
-their time went (launch: queued -> started, i.e. the run worker's start and code import; steps;
-the rest of the run: Dagster's bookkeeping around the steps), the events stored per partition, and
-the estimate for ten years of trade dates at the measured rate.
+their time went (launch: queued -> started, i.e. waiting in the queue, the run worker's start and
+code import; steps; the rest of the run: Dagster's bookkeeping around the steps, and a run waiting
+for the download pool), the events stored per partition, and the estimate for ten years of trade
+dates at the measured rate. ``BSE_BENCH_TRADE_DATES`` sets another number of trade dates.
 """
 
 import datetime as dt
@@ -87,7 +88,7 @@ def report(home: Path, backfill_id: str, backfill: dict, wall: float, dates: int
         total_events += sum(events)
         print(f"    {kind}: {len(kind_runs)} runs; summed over runs: created -> started {sum(launch):.0f} s "
               f"(median {statistics.median(launch):.1f} s a run: queue, worker start, code import), steps {sum(steps):.0f} s, "
-              f"run bookkeeping outside steps {sum(rest):.0f} s; {sum(events):,} events")  # fmt: skip
+              f"outside steps {sum(rest):.0f} s (Dagster's bookkeeping; for ingest, also waiting for the one download slot); {sum(events):,} events")  # fmt: skip
     partitions = dates * len(ASSETS)
     print(f"  events stored: {total_events:,}, {total_events / dates:.1f} per trade date, {total_events / partitions:.1f} per asset partition")
 
