@@ -66,7 +66,10 @@ class _HeldSqliteEventLogStorage(SqliteEventLogStorage):
         # Dagster's own, but for the engine: kept instead of created and disposed every time.
         with self._db_lock:
             engine = self._engines.pop(shard, None)
-            if engine is None or not os.path.exists(self.path_for_shard(shard)):  # a deleted run's file: start afresh
+            if engine is not None and not os.path.exists(self.path_for_shard(shard)):  # a deleted run's file: start afresh
+                engine.dispose()
+                engine = None
+            if engine is None:
                 engine = create_engine(self.conn_string_for_shard(shard), connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
             self._engines[shard] = engine
             while len(self._engines) > _HELD_SQLITE_SHARDS:
