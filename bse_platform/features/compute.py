@@ -38,37 +38,46 @@ def compute_families(
     panel = adjusted_panel(clean, actions, instrument_classes, trade_dates)
     keys = panel.frame[["trade_date", "security_code"]]
     order = keys[panel.output].sort_values(["trade_date", "security_code"]).index
-    stamps = available_at(keys.loc[order, "trade_date"], publication_time)
-    return {family.name: _family_rows(family, panel, order, stamps) for family in families}
+    outputs = _OutputRows(panel, order, available_at(keys.loc[order, "trade_date"], publication_time))
+    return {family.name: _family_rows(family, panel, outputs) for family in families}
 
 
 def compute_family(family: FeatureFamily, clean: pd.DataFrame, actions: pd.DataFrame, trade_dates, **options) -> FamilyResult:
     return compute_families([family], clean, actions, trade_dates, **options)[family.name]
 
 
-def _family_rows(family: FeatureFamily, panel: Panel, order: pd.Index, stamps: pd.Series) -> FamilyResult:
-    values = family.compute(panel.within(family.own_days))
-    rows = panel.frame.loc[order, ["trade_date", "security_code"]]
-    rows["available_at"] = stamps
-    scales = panel.frame.loc[order, ["price_scale", "volume_scale"]]
-    expected = pd.DataFrame(index=order)
+class _OutputRows:
+    """The panel rows every family outputs, ``order`` (labels, sorted by trade date and security),
+    and what all families take of them, taken once."""
+
+    def __init__(self, panel: Panel, order: pd.Index, stamps: pd.Series):
+        self.order = order
+        taken = panel.frame.loc[order, ["trade_date", "security_code", "price_scale", "volume_scale", "action_factor"]]
+        self.keys = {"trade_date": taken["trade_date"].to_numpy(), "security_code": taken["security_code"].to_numpy(),
+                     "available_at": stamps.array}  # fmt: skip
+        self.scales = {"price": taken["price_scale"].to_numpy(), "volume": taken["volume_scale"].to_numpy()}
+        self.action_factor = taken["action_factor"].reset_index(drop=True)
+        self.own_row = panel.own_row[order]
+        self._positions: dict[int, tuple[pd.Index, np.ndarray]] = {}  # by id(index); the index held so its id stays its own
+
+    def values(self, computed: pd.Series) -> np.ndarray:
+        """``computed`` at the output rows. A value is indexed by the rows of the ``Panel.within`` it
+        was computed on, sorted labels holding every output row: found by bisection, where ``.loc``
+        would first hash each of those indexes (a tenth of a second for a year of history); and found
+        once per index, which a family's values share."""
+        index = computed.index
+        if id(index) not in self._positions:
+            self._positions[id(index)] = index, np.searchsorted(index.to_numpy(), self.order.to_numpy())
+        return computed.to_numpy(dtype="float64", na_value=np.nan)[self._positions[id(index)][1]]
+
+
+def _family_rows(family: FeatureFamily, panel: Panel, outputs: _OutputRows) -> FamilyResult:
+    computed = family.compute(panel.within(family.own_days))
+    columns, expected = dict(outputs.keys), {}
     for spec in family.features:
-        column = _at(values[spec.name], order)
-        if spec.scale == "price":
-            column = column / scales["price_scale"]
-        elif spec.scale == "volume":
-            column = column / scales["volume_scale"]
-        rows[spec.name] = column.astype("float64").replace([np.inf, -np.inf], np.nan)
-        expected[spec.name] = (panel.own_row >= spec.min_rows - 1)[order]
-    return FamilyResult(
-        rows.reset_index(drop=True),
-        expected.reset_index(drop=True),
-        panel.frame.loc[order, "action_factor"].reset_index(drop=True),
-    )
-
-
-def _at(values: pd.Series, labels: pd.Index) -> pd.Series:
-    """``values`` at the panel rows ``labels``. A value is indexed by the rows of the ``Panel.within``
-    it was computed on, sorted labels holding every output row: found by bisection, where ``.loc``
-    would first hash each of those indexes (a tenth of a second for a year of history)."""
-    return pd.Series(values.to_numpy()[np.searchsorted(values.index.to_numpy(), labels.to_numpy())], index=labels)
+        values = outputs.values(computed[spec.name])
+        if spec.scale is not None:
+            values = values / outputs.scales[spec.scale]
+        values[np.isinf(values)] = np.nan
+        columns[spec.name], expected[spec.name] = values, outputs.own_row >= spec.min_rows - 1
+    return FamilyResult(pd.DataFrame(columns), pd.DataFrame(expected), outputs.action_factor)

@@ -63,3 +63,57 @@ def test_held_sqlite_storage_stores_events_over_held_connections(tmp_path, monke
     if connections_to_store_events(tmp_path, stock, monkeypatch) < EVENTS:
         pytest.fail("Dagster's stock SQLite storage no longer connects per event: the held storage may be unneeded")
     assert connections_to_store_events(tmp_path, held, monkeypatch) < 10
+
+
+def planned_check_rows(storage: dict) -> list[tuple]:
+    """The rows a 3-partition run of an asset with a check stores for the planned check."""
+    from dagster import AssetCheckResult, AssetCheckSpec, DailyPartitionsDefinition, MaterializeResult, asset, materialize
+    from dagster._core.storage.event_log.schema import AssetCheckExecutionsTable
+    from dagster._serdes import deserialize_value
+
+    @asset(partitions_def=DailyPartitionsDefinition("2026-01-01"), check_specs=[AssetCheckSpec("probe_check", asset="probe")])
+    def probe(context):
+        yield MaterializeResult()
+        yield AssetCheckResult(passed=True)
+
+    with instance_for_test(overrides={"storage": storage}) as instance:
+        tags = {"dagster/asset_partition_range_start": "2026-01-01", "dagster/asset_partition_range_end": "2026-01-03"}
+        assert materialize([probe], instance=instance, tags=tags).success
+        with instance.event_log_storage.index_connection() as conn:
+            rows = conn.execute(AssetCheckExecutionsTable.select().where(AssetCheckExecutionsTable.c.execution_status == "PLANNED")).fetchall()
+        return sorted((row.partition, row.check_name, type(deserialize_value(row.evaluation_event)).__name__) for row in rows)
+
+
+
+def rows_and_serializations(storage: dict, monkeypatch) -> tuple[list[tuple], int]:
+    """``planned_check_rows`` through ``storage``, and how often the storage serialized the planned event."""
+    import bse_platform.dagster_instance as storages
+    from dagster._serdes import serialize_value
+
+    serialized = []
+    monkeypatch.setattr(storages, "serialize_value", lambda value: serialized.append(value) or serialize_value(value))
+    return planned_check_rows(storage), len(serialized)
+
+
+def test_held_sqlite_storage_serializes_a_range_runs_planned_check_once(tmp_path, monkeypatch):
+    """A 3-date run's planned check: the rows of Dagster's own storage (one per partition), serialized once."""
+    stock = planned_check_rows({"sqlite": {"base_dir": str(tmp_path / "stock")}})
+    assert [row[0] for row in stock] == ["2026-01-01", "2026-01-02", "2026-01-03"]
+    held = {"custom": {"module": "bse_platform.dagster_instance", "class": "HeldSqliteStorage", "config": {"base_dir": str(tmp_path / "held")}}}
+    assert rows_and_serializations(held, monkeypatch) == (stock, 1)
+
+
+def test_pooled_storage_serializes_a_range_runs_planned_check_once(database, monkeypatch):  # noqa: F811
+    url = f"postgresql+psycopg2://{PG['user']}@{PG['host']}:{PG['port']}/{database}"
+    stock = planned_check_rows({"postgres": {"postgres_url": url}})
+    assert [row[0] for row in stock] == ["2026-01-01", "2026-01-02", "2026-01-03"]
+    pooled = {"custom": {"module": "bse_platform.dagster_instance", "class": "PooledPostgresStorage", "config": {"postgres_url": url}}}
+    rows, serializations = rows_and_serializations(pooled, monkeypatch)
+    assert serializations == 1 and rows == sorted(stock * 2)  # the stock run's rows are in the same database
+
+
+def test_the_overridden_dagster_method_still_exists():
+    """The storages override SqlEventLogStorage._store_asset_check_evaluation_planned: were it renamed, the override would go unused."""
+    from dagster._core.storage.event_log.sql_event_log import SqlEventLogStorage
+
+    assert callable(getattr(SqlEventLogStorage, "_store_asset_check_evaluation_planned", None))
