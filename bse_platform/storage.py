@@ -118,8 +118,17 @@ class ObjectStore:
 
     def write_partition(self, dataset: str, trade_date: dt.date, frame: pd.DataFrame) -> None:
         """``frame`` (one trade date's rows) as that partition's Parquet file, replacing it."""
-        table = pa.Table.from_pandas(frame.drop(columns=PARTITION_COLUMN, errors="ignore"), preserve_index=False)
-        self.write_parquet(f"{partition_dir(dataset, trade_date)}/{PARQUET_FILE}", table)
+        self.write_partitions(dataset, frame.assign(**{PARTITION_COLUMN: pd.Timestamp(trade_date)}), [trade_date])
+
+    def write_partitions(self, dataset: str, frame: pd.DataFrame, trade_dates: Iterable[dt.date]) -> None:
+        """Each of ``trade_dates`` its rows of ``frame`` (by its ``trade_date`` column) as that
+        partition's Parquet file, replacing it; a date without rows gets a file without rows. The
+        frame is converted to Arrow once, each date's file taken from it."""
+        table = pa.Table.from_pandas(frame.drop(columns=PARTITION_COLUMN), preserve_index=False)
+        rows = frame.groupby(PARTITION_COLUMN).indices
+        for day in sorted(trade_dates):
+            positions = rows.get(pd.Timestamp(day), [])
+            self.write_parquet(f"{partition_dir(dataset, day)}/{PARQUET_FILE}", table.take(pa.array(positions, pa.int64())))
 
     def read_partitions(
         self,

@@ -230,12 +230,13 @@ def _outcomes(family: FeatureFamily, result: FamilyResult, partitions: list[str]
     null_shares = null_share_after_warmup(result)
     failing = {check.name: rows.index[check.failing(result)] for check in family.row_checks}
     by_day = _rows_by_day(rows)
+    shares_by_day = {day: shares for day, shares in null_shares.iterrows()}  # a row's lookup by date, once
     for partition in partitions:
         day = pd.Timestamp(partition_trade_date(partition))
         of_day = by_day.get(day, rows.index[:0])
         day_report = report.restricted_to(of_day)
         yield CheckOutcome(SCHEMA_CHECK, partition, day_report.passed, report_metadata(day_report, rows, "row"))
-        shares = null_shares.loc[day] if day in null_shares.index else pd.Series(dtype=float)
+        shares = shares_by_day.get(day, pd.Series(dtype=float))
         yield CheckOutcome(
             NULLS_CHECK, partition, bool((shares <= MAX_NULL_SHARE_AFTER_WARMUP).all()),
             {"highest_null_share": float(shares.max()) if len(shares) else 0.0,
@@ -280,14 +281,16 @@ def _partition_metadata(family: FeatureFamily, result: FamilyResult, partitions:
     """Per partition: rows, securities, null shares (numbers the UI plots across partitions) and the
     rows of other instrument classes left out."""
     rows = result.rows
-    by_day = _rows_by_day(rows)
+    by_day = rows.groupby("trade_date", sort=False)
+    counts = by_day.size()
+    securities = by_day["security_code"].nunique()
+    null_shares = rows[family.columns].isna().groupby(rows["trade_date"], sort=False).mean()
     for partition in partitions:
         day = pd.Timestamp(partition_trade_date(partition))
-        of_day = rows.loc[by_day.get(day, rows.index[:0])]
-        nulls = of_day[family.columns].isna().mean() if len(of_day) else pd.Series(0.0, index=family.columns)
+        nulls = null_shares.loc[day] if day in null_shares.index else pd.Series(0.0, index=family.columns)
         yield partition, {
-            "rows": len(of_day),
-            "securities": int(of_day["security_code"].nunique()),
+            "rows": int(counts.get(day, 0)),
+            "securities": int(securities.get(day, 0)),
             "null_share": round(float(nulls.mean()), 4),
             "null_share_by_column": MetadataValue.json(nulls.round(4).to_dict()),
             "rows_left_out": int(left_out.loc[day].sum()),

@@ -64,9 +64,7 @@ class ParquetIOManager(ConfigurableIOManager):
         found = {ts.date() for ts in frame[PARTITION_COLUMN].unique()}
         if not found <= days:
             raise ValueError(f"{_dataset(context)}: rows for {sorted(found - days)} outside the run's partitions")
-        by_day = {ts.date(): rows for ts, rows in frame.groupby(PARTITION_COLUMN)}
-        for day in sorted(days):  # a day without rows still gets its (empty) file
-            store.write_partition(_dataset(context), day, by_day.get(day, frame.iloc[0:0]))
+        store.write_partitions(_dataset(context), frame, days)
 
     def load_input(self, context: InputContext) -> pd.DataFrame:
         """The upstream partitions in one scan."""

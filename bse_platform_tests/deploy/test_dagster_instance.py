@@ -117,3 +117,13 @@ def test_the_overridden_dagster_method_still_exists():
     from dagster._core.storage.event_log.sql_event_log import SqlEventLogStorage
 
     assert callable(getattr(SqlEventLogStorage, "_store_asset_check_evaluation_planned", None))
+
+
+def test_held_sqlite_event_log_commits_without_waiting_for_the_disk(tmp_path):
+    """WAL with synchronous=NORMAL: no fsync per commit, the database still consistent after a crash."""
+    held = {"custom": {"module": "bse_platform.dagster_instance", "class": "HeldSqliteStorage", "config": {"base_dir": str(tmp_path)}}}
+    with instance_for_test(overrides={"storage": held}) as instance:
+        instance.report_runless_asset_event(AssetMaterialization("probe"))
+        with instance.event_log_storage.index_connection() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL (FULL is 2)
