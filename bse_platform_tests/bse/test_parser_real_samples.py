@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 
 from bse_platform.bse.errors import BrokenBhavcopyError
-from bse_platform.bse.parser import parse_bhavcopy, read_bhavcopy, read_raw_bhavcopy
+from bse_platform.bse.parser import _read_rows, parse_bhavcopy, read_bhavcopy, read_raw_bhavcopy
 from bse_platform.clean_schema import CLEAN_DTYPES, EQUITY_CLASSES
-from bse_platform_tests.bse.conftest import csv_rows
+from bse_platform_tests.bse.conftest import csv_rows, csv_text
 
 # (path under bse-samples, format, trade date, data rows) as SOURCES.md lists them.
 BHAVCOPIES = [
@@ -70,6 +70,23 @@ def test_sample_table_agrees_with_sources_md_and_the_folder(samples_dir):
     for path, _, day, rows in BHAVCOPIES:
         assert listed[path] == (day.isoformat(), str(rows)), path
 
+
+
+@pytest.mark.parametrize(("path", "fmt", "day", "rows"), BHAVCOPIES, ids=IDS)
+def test_arrows_csv_reader_and_the_row_by_row_reader_read_the_same_table(sample_bytes, monkeypatch, path, fmt, day, rows):
+    """A file with no quote and every row the header's width is read by Arrow's CSV reader, any other
+    row by row: blank lines at its end (skipped) send the same file the other way."""
+    from bse_platform.bse import parser
+
+    read_row_by_row = []
+    monkeypatch.setattr(parser, "_read_rows", lambda *args: read_row_by_row.append(path) or _read_rows(*args))
+    content = csv_text(sample_bytes(path)).encode()
+    by_arrow = read_raw_bhavcopy(content, _name(path))
+    assert read_row_by_row == []
+    row_by_row = read_raw_bhavcopy(content + b"\n\n", _name(path))
+    assert read_row_by_row == [path]
+    pd.testing.assert_frame_equal(by_arrow.table, row_by_row.table)
+    assert len(by_arrow.table) == rows
 
 # --- format and trade date -------------------------------------------------------------------------
 
