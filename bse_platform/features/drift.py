@@ -69,8 +69,9 @@ def trailing_drift(
         return [(day, columns[position], *_statistics(reference, by_day.get(day, np.empty(0))))
                 for day, reference in _sorted_references(by_day, kept)]  # fmt: skip
 
-    # Features in parallel: the work is NumPy's sorts, bisections and copies, which release the GIL.
-    with ThreadPoolExecutor(max_workers=os.cpu_count()) as pool:
+    # A range's features in parallel: the work is NumPy's sorts, bisections and copies, which release
+    # the GIL. A few dates' take less than the threads' overhead.
+    with ThreadPoolExecutor(max_workers=os.cpu_count() if len(references) > DRIFT_WINDOW else 1) as pool:
         statistics = [row for rows in pool.map(statistics_of, range(len(columns))) for row in rows]
     reports = _reports(statistics, list(columns))
     return {day: DriftReport(kept[day], reports.get(day, pd.DataFrame(columns=REPORT_COLUMNS))) for day in references}
