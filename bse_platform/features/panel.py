@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 PRICE_COLUMNS = ("open", "high", "low", "close", "prev_close")
+PANEL_COLUMNS = ("security_code", "trade_date", *PRICE_COLUMNS, "volume", "turnover")
 
 
 @dataclass(frozen=True)
@@ -138,13 +139,14 @@ def adjusted_panel(clean: pd.DataFrame, actions: pd.DataFrame, instrument_classe
     security's first own day on or after its ex-date; BSE's previous close on that day is the raw
     pre-action close, so it is adjusted by that day's factor too.
     """
-    rows = clean.loc[clean["instrument_class"].isin(list(instrument_classes))]
-    # Each column taken once in (security_code, trade_date) order: no sorted copy of the whole frame.
-    columns = {name: rows[name].to_numpy() for name in ("security_code", "trade_date", *PRICE_COLUMNS)}
-    columns["volume"] = rows["volume"].to_numpy(dtype="float64", na_value=np.nan)
-    columns["turnover"] = rows["turnover"].to_numpy()
-    order = np.lexsort((columns["trade_date"], columns["security_code"]))
-    frame = pd.DataFrame({name: values[order] for name, values in columns.items()})
+    # Each column taken once, of the rows kept, in (security_code, trade_date) order: no filtered or
+    # sorted copy of the whole frame, and no consolidated copy of the panel's columns.
+    kept = np.flatnonzero(clean["instrument_class"].isin(list(instrument_classes)).to_numpy())
+    codes, days = clean["security_code"].to_numpy()[kept], clean["trade_date"].to_numpy()[kept]
+    order = kept[np.lexsort((days, codes))]
+    columns = {name: clean[name].to_numpy() for name in ("security_code", "trade_date", *PRICE_COLUMNS, "turnover")}
+    columns["volume"] = clean["volume"].to_numpy(dtype="float64", na_value=np.nan)
+    frame = pd.DataFrame({name: columns[name][order] for name in PANEL_COLUMNS}, copy=False)
     codes, positions = frame["security_code"].to_numpy(), np.arange(len(frame))
     starts = np.where(np.r_[True, codes[1:] != codes[:-1]], positions, 0) if len(frame) else positions
     frame["own_row"] = positions - np.maximum.accumulate(starts)  # from each security's first row

@@ -19,9 +19,10 @@ def log_family_run(family: FeatureFamily, result: FamilyResult, trade_dates: lis
     import mlflow
 
     with mlflow.start_run(run_name=f"{family.name} {trade_dates[0]}..{trade_dates[-1]}", nested=True, tags=tags) as run:
+        # The artifact first: MLflow reads the whole run back to find where its artifacts go.
+        mlflow.log_dict(feature_definitions(family), "feature_definitions.json")
         mlflow.log_params(family_params(family, trade_dates))
         mlflow.log_metrics(family_metrics(family, result.rows))
-        mlflow.log_dict(feature_definitions(family), "feature_definitions.json")
     return run.info.run_id
 
 

@@ -25,7 +25,8 @@ def average_true_range(panel: Panel, window: int) -> pd.Series:
     """Wilder's ATR as `ta` computes it: seeded with the mean of the first ``window`` true ranges."""
     high, low = panel.column("high"), panel.column("low")
     previous_close = panel.shift(panel.column("close"), 1)
-    true_range = pd.concat([high - low, (high - previous_close).abs(), (low - previous_close).abs()], axis=1).max(axis=1)
+    # The largest of the three, the gaps to the previous close left out where there is none (np.fmax skips NaN).
+    true_range = np.fmax(high - low, np.fmax((high - previous_close).abs(), (low - previous_close).abs()))
     first_mean = panel.rolling(true_range, window, "mean")
     return panel.ewm(true_range, 1 / window, min_periods=1, seed_row=window - 1, seed=first_mean)
 
