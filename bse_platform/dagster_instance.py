@@ -30,12 +30,26 @@ _POOL = {"statement_timeout": 0, "pool_recycle": 3600, "max_overflow": 10}
 _HELD_SQLITE_SHARDS = 8
 
 
-class _PlannedChecksSerializedOnce:
-    """Dagster stores a run's planned check as a row per partition of the run, serializing the event
-    anew for each row: ~24 KB each (it holds the partitions definition with its holidays), 5,000 times
-    in a 250-date feature run (20 checks), seconds of the run's creation. Serialized once here: the
-    rows are the same. (Dagster's ``SqlEventLogStorage._store_asset_check_evaluation_planned``, but
-    for that.)"""
+class _EventLogStatements:
+    """What Dagster's SQL event logs do for every event of a range run, done once.
+
+    - A run's planned check is stored as a row per partition of the run, and Dagster serializes the
+      event anew for each row: ~24 KB each (it holds the partitions definition with its holidays),
+      5,000 times in a 250-date feature run (20 checks), seconds of the run's creation. Serialized
+      once here: the rows are the same. (Dagster's ``_store_asset_check_evaluation_planned``, but for that.)
+    - Storing a check evaluation or an asset event asks whether its table exists, for every event
+      (SQLite: through a new engine each time; PostgreSQL: a catalog query). A table found stays
+      there (migrations add tables, never drop them): remembered; one not found is asked again.
+    """
+
+    def __init__(self, *args, **kwargs):
+        self._tables_found: set[str] = set()  # before Dagster's own __init__, which may ask
+        super().__init__(*args, **kwargs)
+
+    def has_table(self, table_name: str) -> bool:
+        if table_name not in self._tables_found and super().has_table(table_name):
+            self._tables_found.add(table_name)
+        return table_name in self._tables_found
 
     def _store_asset_check_evaluation_planned(self, event, event_id: int | None) -> None:
         planned = event.dagster_event.event_specific_data
@@ -53,7 +67,7 @@ class _PlannedChecksSerializedOnce:
             conn.execute(AssetCheckExecutionsTable.insert().values([{**row, "partition": key} for key in partition_keys]))
 
 
-class _PostgresEventLogStorage(_PlannedChecksSerializedOnce, PostgresEventLogStorage):
+class _PostgresEventLogStorage(_EventLogStatements, PostgresEventLogStorage):
     pass
 
 
@@ -96,7 +110,7 @@ class HeldSqliteStorage(DagsterSqliteStorage):
         return cls.from_local(inst_data=inst_data, **config_value)
 
 
-class _HeldSqliteEventLogStorage(_PlannedChecksSerializedOnce, SqliteEventLogStorage):
+class _HeldSqliteEventLogStorage(_EventLogStatements, SqliteEventLogStorage):
     def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None):
         super().__init__(base_dir, inst_data=inst_data)
         self._engines = OrderedDict()

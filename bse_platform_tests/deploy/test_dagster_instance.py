@@ -127,3 +127,36 @@ def test_held_sqlite_event_log_commits_without_waiting_for_the_disk(tmp_path):
         with instance.event_log_storage.index_connection() as conn:
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
             assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL (FULL is 2)
+
+
+def tables_asked(storage: dict, owner: type, monkeypatch) -> list[str]:
+    """The tables ``owner.has_table`` (Dagster's event log) was asked about during a 3-date run with a check."""
+    asked = []
+    real = owner.has_table
+    monkeypatch.setattr(owner, "has_table", lambda self, name: asked.append(name) or real(self, name))
+    planned_check_rows(storage)
+    monkeypatch.setattr(owner, "has_table", real)
+    return asked
+
+
+def test_held_sqlite_event_log_asks_once_whether_a_table_exists(tmp_path, monkeypatch):
+    from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+
+    stock = tables_asked({"sqlite": {"base_dir": str(tmp_path / "stock")}}, SqliteEventLogStorage, monkeypatch)
+    if len(stock) == len(set(stock)):
+        pytest.fail("Dagster's SQLite event log no longer asks again whether a table exists: the remembering may be unneeded")
+    held = {"custom": {"module": "bse_platform.dagster_instance", "class": "HeldSqliteStorage", "config": {"base_dir": str(tmp_path / "held")}}}
+    asked = tables_asked(held, SqliteEventLogStorage, monkeypatch)
+    assert "asset_check_executions" in asked and len(asked) == len(set(asked))
+
+
+def test_pooled_storage_asks_once_whether_a_table_exists(database, monkeypatch):  # noqa: F811
+    from dagster_postgres import PostgresEventLogStorage
+
+    url = f"postgresql+psycopg2://{PG['user']}@{PG['host']}:{PG['port']}/{database}"
+    stock = tables_asked({"postgres": {"postgres_url": url}}, PostgresEventLogStorage, monkeypatch)
+    if len(stock) == len(set(stock)):
+        pytest.fail("dagster-postgres' event log no longer asks again whether a table exists: the remembering may be unneeded")
+    pooled = {"custom": {"module": "bse_platform.dagster_instance", "class": "PooledPostgresStorage", "config": {"postgres_url": url}}}
+    asked = tables_asked(pooled, PostgresEventLogStorage, monkeypatch)
+    assert "asset_check_executions" in asked and len(asked) == len(set(asked))
