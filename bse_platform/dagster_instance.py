@@ -37,19 +37,28 @@ class _EventLogStatements:
       event anew for each row: ~24 KB each (it holds the partitions definition with its holidays),
       5,000 times in a 250-date feature run (20 checks), seconds of the run's creation. Serialized
       once here: the rows are the same. (Dagster's ``_store_asset_check_evaluation_planned``, but for that.)
-    - Storing a check evaluation or an asset event asks whether its table exists, for every event
-      (SQLite: through a new engine each time; PostgreSQL: a catalog query). A table found stays
-      there (migrations add tables, never drop them): remembered; one not found is asked again.
+    - Storing a check evaluation or an asset event asks whether its table exists, and an asset event
+      whether the asset keys table has a column, for every event (SQLite: through a new engine each
+      time; PostgreSQL: a catalog query). A table or column found stays there (migrations add them,
+      never drop them): remembered; one not found is asked again.
     """
 
     def __init__(self, *args, **kwargs):
-        self._tables_found: set[str] = set()  # before Dagster's own __init__, which may ask
+        self._found: set[str] = set()  # tables and asset key columns; before Dagster's __init__, which may ask
         super().__init__(*args, **kwargs)
 
     def has_table(self, table_name: str) -> bool:
-        if table_name not in self._tables_found and super().has_table(table_name):
-            self._tables_found.add(table_name)
-        return table_name in self._tables_found
+        asked = super().has_table
+        return self._remembered(f"table {table_name}", lambda: asked(table_name))
+
+    def _has_asset_key_col_on_connection(self, conn, column_name: str) -> bool:
+        asked = super()._has_asset_key_col_on_connection
+        return self._remembered(f"asset key column {column_name}", lambda: asked(conn, column_name))
+
+    def _remembered(self, what: str, ask) -> bool:
+        if what not in self._found and ask():
+            self._found.add(what)
+        return what in self._found
 
     def _store_asset_check_evaluation_planned(self, event, event_id: int | None) -> None:
         planned = event.dagster_event.event_specific_data

@@ -112,11 +112,12 @@ def test_pooled_storage_serializes_a_range_runs_planned_check_once(database, mon
     assert serializations == 1 and rows == sorted(stock * 2)  # the stock run's rows are in the same database
 
 
-def test_the_overridden_dagster_method_still_exists():
-    """The storages override SqlEventLogStorage._store_asset_check_evaluation_planned: were it renamed, the override would go unused."""
+@pytest.mark.parametrize("method", ["_store_asset_check_evaluation_planned", "_has_asset_key_col_on_connection", "has_table"])
+def test_the_overridden_dagster_methods_still_exist(method):
+    """The storages override these methods of Dagster's SqlEventLogStorage: were one renamed, its override would go unused."""
     from dagster._core.storage.event_log.sql_event_log import SqlEventLogStorage
 
-    assert callable(getattr(SqlEventLogStorage, "_store_asset_check_evaluation_planned", None))
+    assert callable(getattr(SqlEventLogStorage, method, None))
 
 
 def test_held_sqlite_event_log_commits_without_waiting_for_the_disk(tmp_path):
@@ -129,34 +130,39 @@ def test_held_sqlite_event_log_commits_without_waiting_for_the_disk(tmp_path):
             assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL (FULL is 2)
 
 
-def tables_asked(storage: dict, owner: type, monkeypatch) -> list[str]:
-    """The tables ``owner.has_table`` (Dagster's event log) was asked about during a 3-date run with a check."""
+
+def questions_asked(storage: dict, owner: type, monkeypatch) -> list[str]:
+    """What Dagster's event log ``owner`` asked during a 3-date run with a check: whether a table
+    exists (``has_table``), whether the asset keys table has a column."""
     asked = []
-    real = owner.has_table
-    monkeypatch.setattr(owner, "has_table", lambda self, name: asked.append(name) or real(self, name))
+    for method in ("has_table", "_has_asset_key_col_on_connection"):
+        real = getattr(owner, method)
+        monkeypatch.setattr(owner, method, lambda self, *args, real=real, method=method: asked.append((method, args[-1])) or real(self, *args))
     planned_check_rows(storage)
-    monkeypatch.setattr(owner, "has_table", real)
+    monkeypatch.undo()
     return asked
 
 
-def test_held_sqlite_event_log_asks_once_whether_a_table_exists(tmp_path, monkeypatch):
+def test_held_sqlite_event_log_asks_once_whether_a_table_or_column_exists(tmp_path, monkeypatch):
     from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
 
-    stock = tables_asked({"sqlite": {"base_dir": str(tmp_path / "stock")}}, SqliteEventLogStorage, monkeypatch)
+    stock = questions_asked({"sqlite": {"base_dir": str(tmp_path / "stock")}}, SqliteEventLogStorage, monkeypatch)
     if len(stock) == len(set(stock)):
-        pytest.fail("Dagster's SQLite event log no longer asks again whether a table exists: the remembering may be unneeded")
+        pytest.fail("Dagster's SQLite event log no longer asks the same again: the remembering may be unneeded")
     held = {"custom": {"module": "bse_platform.dagster_instance", "class": "HeldSqliteStorage", "config": {"base_dir": str(tmp_path / "held")}}}
-    asked = tables_asked(held, SqliteEventLogStorage, monkeypatch)
-    assert "asset_check_executions" in asked and len(asked) == len(set(asked))
+    asked = questions_asked(held, SqliteEventLogStorage, monkeypatch)
+    assert {("has_table", "asset_check_executions"), ("_has_asset_key_col_on_connection", "last_materialization_timestamp")} <= set(asked)
+    assert len(asked) == len(set(asked))
 
 
-def test_pooled_storage_asks_once_whether_a_table_exists(database, monkeypatch):  # noqa: F811
+def test_pooled_storage_asks_once_whether_a_table_or_column_exists(database, monkeypatch):  # noqa: F811
     from dagster_postgres import PostgresEventLogStorage
 
     url = f"postgresql+psycopg2://{PG['user']}@{PG['host']}:{PG['port']}/{database}"
-    stock = tables_asked({"postgres": {"postgres_url": url}}, PostgresEventLogStorage, monkeypatch)
+    stock = questions_asked({"postgres": {"postgres_url": url}}, PostgresEventLogStorage, monkeypatch)
     if len(stock) == len(set(stock)):
-        pytest.fail("dagster-postgres' event log no longer asks again whether a table exists: the remembering may be unneeded")
+        pytest.fail("dagster-postgres' event log no longer asks the same again: the remembering may be unneeded")
     pooled = {"custom": {"module": "bse_platform.dagster_instance", "class": "PooledPostgresStorage", "config": {"postgres_url": url}}}
-    asked = tables_asked(pooled, PostgresEventLogStorage, monkeypatch)
-    assert "asset_check_executions" in asked and len(asked) == len(set(asked))
+    asked = questions_asked(pooled, PostgresEventLogStorage, monkeypatch)
+    assert {("has_table", "asset_check_executions"), ("_has_asset_key_col_on_connection", "last_materialization_timestamp")} <= set(asked)
+    assert len(asked) == len(set(asked))
