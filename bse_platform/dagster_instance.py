@@ -4,8 +4,9 @@ storages, holding their connections open, and storing a range run's planned chec
 Outside the webserver both open a new connection (SQLite: a new engine) for every statement, and a
 run stores a few statements per event: on a 2-core machine that made storing one event take about
 10 ms, most of a feature backfill's time (``make bench WHAT=features`` prints the breakdown).
-The SQLite event log commits without waiting for the disk (WAL with ``synchronous=NORMAL``: the
-database stays consistent; a power cut may lose the last events).
+Both commit without waiting for the disk (SQLite's event log: WAL with ``synchronous=NORMAL``;
+PostgreSQL: ``synchronous_commit=off``): the database stays consistent; a crash or power cut may
+lose the last events.
 """
 
 import os
@@ -94,6 +95,7 @@ class PooledPostgresStorage(DagsterPostgresStorage):
         )
         for part in (self._run_storage, self._event_log_storage, self._schedule_storage):
             part.optimize_for_webserver(**_POOL)
+            sqlalchemy_event.listen(part._engine, "connect", _commit_without_waiting_for_the_wal)
         super(DagsterPostgresStorage, self).__init__()
 
     @classmethod
@@ -153,3 +155,8 @@ class _HeldSqliteEventLogStorage(_EventLogStatements, SqliteEventLogStorage):
 
 def _commit_without_sync(connection, _record) -> None:
     connection.execute("PRAGMA synchronous=NORMAL")
+
+
+def _commit_without_waiting_for_the_wal(connection, _record) -> None:
+    with connection, connection.cursor() as cursor:  # committed, as Dagster sets its statement time-out
+        cursor.execute("SET synchronous_commit TO off")

@@ -166,3 +166,14 @@ def test_pooled_storage_asks_once_whether_a_table_or_column_exists(database, mon
     asked = questions_asked(pooled, PostgresEventLogStorage, monkeypatch)
     assert {("has_table", "asset_check_executions"), ("_has_asset_key_col_on_connection", "last_materialization_timestamp")} <= set(asked)
     assert len(asked) == len(set(asked))
+
+
+def test_pooled_storage_commits_without_waiting_for_the_wal(database):  # noqa: F811
+    """synchronous_commit off on every storage's connections: no WAL flush awaited per commit, nothing corrupted by a crash."""
+    url = f"postgresql+psycopg2://{PG['user']}@{PG['host']}:{PG['port']}/{database}"
+    pooled = {"custom": {"module": "bse_platform.dagster_instance", "class": "PooledPostgresStorage", "config": {"postgres_url": url}}}
+    with instance_for_test(overrides={"storage": pooled}) as instance:
+        instance.report_runless_asset_event(AssetMaterialization("probe"))
+        for part in (instance.run_storage, instance.event_log_storage, instance.schedule_storage):
+            with part._engine.connect() as conn:
+                assert conn.exec_driver_sql("SHOW synchronous_commit").scalar() == "off"
