@@ -1,5 +1,6 @@
 """The Dagster instance's storage (deploy/*/dagster.yaml): Dagster's own SQLite and PostgreSQL
-storages, holding their connections open, and storing a range run's planned checks in less time.
+storages, holding their connections open and doing once what Dagster's event logs do for every event
+of a range run (``_EventLogStatements``).
 
 Outside the webserver both open a new connection (SQLite: a new engine) for every statement, and a
 run stores a few statements per event: on a 2-core machine that made storing one event take about
