@@ -663,13 +663,13 @@ def test_blank_lines_are_skipped_and_counted(quote):
     assert raw.skipped_rows == ()
 
 
-
 def test_rows_of_only_commas_and_spaces_are_blank_in_a_file_of_rows_the_headers_width():
     """Every row has the header's 14 fields (the file Arrow's CSV reader reads): the empty ones are still skipped."""
     rows = [eq_row(), "," * 13, " ," * 13, eq_row(code="500003", name="AEGIS")]
     raw = read_raw_bhavcopy(eq_csv(rows=rows), EQ_NAME)
     assert raw.table.index.tolist() == [2, 5]
     assert raw.table["SC_CODE"].tolist() == ["500002", "500003"]
+
 
 def test_text_columns_of_the_clean_table_are_python_objects():
     """Blank cells are None, a column the format lacks NaN, as the Parquet files and features expect."""

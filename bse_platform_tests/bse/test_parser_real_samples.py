@@ -71,7 +71,6 @@ def test_sample_table_agrees_with_sources_md_and_the_folder(samples_dir):
         assert listed[path] == (day.isoformat(), str(rows)), path
 
 
-
 @pytest.mark.parametrize(("path", "fmt", "day", "rows"), BHAVCOPIES, ids=IDS)
 def test_arrows_csv_reader_and_the_row_by_row_reader_read_the_same_table(sample_bytes, monkeypatch, path, fmt, day, rows):
     """A file with no quote and every row the header's width is read by Arrow's CSV reader, any other
@@ -87,6 +86,7 @@ def test_arrows_csv_reader_and_the_row_by_row_reader_read_the_same_table(sample_
     assert read_row_by_row == [path]
     pd.testing.assert_frame_equal(by_arrow.table, row_by_row.table)
     assert len(by_arrow.table) == rows
+
 
 # --- format and trade date -------------------------------------------------------------------------
 

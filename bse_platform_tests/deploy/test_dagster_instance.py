@@ -1,7 +1,9 @@
 """The instance storages (bse_platform/dagster_instance.py) hold their connections open: events
 stored through them open a handful of connections, where Dagster's stock storages open at least one
-per event. PostgreSQL (the compose instance's) against the machine's PostgreSQL, in a database of
-the test's own; SQLite (the local instance's) in a temporary folder."""
+per event; and they do once what Dagster's event logs do per event (serialize a range run's planned
+check, ask whether a table or column exists), and commit without waiting for the disk. PostgreSQL
+(the compose instance's) against the machine's PostgreSQL, in a database of the test's own; SQLite
+(the local instance's) in a temporary folder."""
 
 import time
 
@@ -84,7 +86,6 @@ def planned_check_rows(storage: dict) -> list[tuple]:
         return sorted((row.partition, row.check_name, type(deserialize_value(row.evaluation_event)).__name__) for row in rows)
 
 
-
 def rows_and_serializations(storage: dict, monkeypatch) -> tuple[list[tuple], int]:
     """``planned_check_rows`` through ``storage``, and how often the storage serialized the planned event."""
     import bse_platform.dagster_instance as storages
@@ -128,7 +129,6 @@ def test_held_sqlite_event_log_commits_without_waiting_for_the_disk(tmp_path):
         with instance.event_log_storage.index_connection() as conn:
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
             assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL (FULL is 2)
-
 
 
 def questions_asked(storage: dict, owner: type, monkeypatch) -> list[str]:
