@@ -49,6 +49,7 @@ from bse_platform.features.family import FamilyResult, FeatureFamily
 from bse_platform.features.history import ACTIONS, CLEAN, read_history
 from bse_platform.features.tracking import log_family_run
 from bse_platform.features.quality import MAX_NULL_SHARE_AFTER_WARMUP, NULLS_CHECK, SCHEMA_CHECK, feature_schema, null_share_after_warmup
+from bse_platform.memory import keep_freed_memory
 from bse_platform.settings import SETTINGS
 from bse_platform.storage import MissingPartitionsError, ObjectStore
 from bse_platform.validation import validate
@@ -113,6 +114,7 @@ def feature_families(
 ):
     """Every selected family, from one read of the history and one adjusted panel; each family
     materialized logs a run in MLflow, in the Dagster run's own (``mlflow``: defs/tracking.py)."""
+    keep_freed_memory()  # the run's arrays reuse the memory of those freed before them (bse_platform/memory.py)
     try:
         yield from _materialize(context, config, storage)
     except BaseException:

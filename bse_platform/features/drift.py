@@ -85,14 +85,18 @@ def _sorted_references(
     by_day: Mapping[dt.date, np.ndarray], references: Mapping[dt.date, Sequence[dt.date]]
 ) -> Iterator[tuple[dt.date, np.ndarray]]:
     """Each date's reference values, sorted. From one date to the next a trailing window loses a date
-    and gains one: the sorted values lose and gain that date's, rather than ~20 dates' being sorted anew."""
+    and gains one: the sorted values lose and gain that date's, rather than ~20 dates' being sorted anew.
+    A window gaining more than one date (the first) is sorted anew: 20 insertions take 7 times longer."""
     held, values = set(), np.empty(0)
     for day in sorted(references):
         wanted = set(references[day])
-        for leaving in held - wanted:
-            values = _without(values, by_day[leaving])
-        for entering in wanted - held:
-            values = np.insert(values, np.searchsorted(values, by_day[entering]), by_day[entering])
+        if len(wanted - held) > 1:
+            values = np.sort(np.concatenate([np.empty(0), *(by_day[d] for d in wanted)]))
+        else:
+            for leaving in held - wanted:
+                values = _without(values, by_day[leaving])
+            for entering in wanted - held:
+                values = np.insert(values, np.searchsorted(values, by_day[entering]), by_day[entering])
         held = wanted
         yield day, values
 

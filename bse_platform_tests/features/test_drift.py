@@ -54,16 +54,18 @@ def test_too_few_values_are_not_evaluated_nulls_not_counted():
     assert drift(with_nulls[:0], rng.normal(size=1000))["current_values"] == 0  # a date without values
 
 
-def test_every_date_of_a_trailing_window_equals_scipys_ks_on_its_reference():
-    """Kept sorted from date to date, the references hold exactly their dates' values: ties (rounded
-    values) and nulls included, and a date without rows left out."""
+@pytest.mark.parametrize("first", [1, 16, 29], ids=["window-growing", "range-after-a-full-window", "date-alone"])
+def test_every_date_of_a_trailing_window_equals_scipys_ks_on_its_reference(first):
+    """Kept sorted from date to date (a first date's whole window sorted at once), the references
+    hold exactly their dates' values: ties (rounded values) and nulls included, and a date without
+    rows left out."""
     rng = np.random.default_rng(4)
     values = {day: np.round(rng.normal(loc=i / 10, size=rng.integers(150, 250)), 1) for i, day in enumerate(DAYS)}
     values[DAYS[12]][::7] = np.nan
     del values[DAYS[15]]
-    references = reference_dates(DAYS, DAYS[1:])
+    references = reference_dates(DAYS, DAYS[first:])
     reports = trailing_drift(rows(values), ["x"], references)
-    for day in DAYS[1:]:
+    for day in DAYS[first:]:
         kept = [d for d in references[day] if d != DAYS[15]]
         assert reports[day].reference_dates == kept
         if day == DAYS[15]:
