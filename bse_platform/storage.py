@@ -46,6 +46,13 @@ def partition_dir(dataset: str, trade_date: dt.date) -> str:
     return f"{dataset}/{PARTITION_COLUMN}={trade_date.isoformat()}"
 
 
+def table_frame(table: pa.Table) -> pd.DataFrame:
+    """A table ``ObjectStore.read_table`` read, as ``read_partitions`` returns it: ``trade_date`` a
+    datetime64[ns] column (cast in Arrow, where it costs a tenth of pandas' conversion)."""
+    at = table.schema.get_field_index(PARTITION_COLUMN)
+    return table.set_column(at, PARTITION_COLUMN, table[PARTITION_COLUMN].cast(pa.timestamp("ns"))).to_pandas(date_as_object=False)
+
+
 class ObjectStore:
     def __init__(
         self,
@@ -149,9 +156,7 @@ class ObjectStore:
         days = sorted(trade_dates)
         if not days:
             return pd.DataFrame({name: [] for name in [PARTITION_COLUMN, *(columns or ())]}).astype({PARTITION_COLUMN: "datetime64[ns]"})
-        frame = self.read_table(dataset, days, columns=columns, where=where).to_pandas(date_as_object=False)
-        frame[PARTITION_COLUMN] = frame[PARTITION_COLUMN].astype("datetime64[ns]")
-        return frame
+        return table_frame(self.read_table(dataset, days, columns=columns, where=where))
 
     def read_table(
         self,

@@ -15,10 +15,11 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from bse_platform.clean_schema import EQUITY_CLASSES
-from bse_platform.storage import PARTITION_COLUMN, ObjectStore
+from bse_platform.storage import PARTITION_COLUMN, ObjectStore, table_frame
 
 CLEAN, ACTIONS = "clean_bhavcopy", "corporate_actions"
 # What the families read of the clean table.
@@ -48,22 +49,24 @@ def read_history(
     starts = {name: _first_stored(store, name, position) for name in (CLEAN, ACTIONS)}
     kept = pc.field("instrument_class").isin(list(instrument_classes))
 
-    def read(lo: int, hi: int, codes: list[int] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    def read(lo: int, hi: int, codes: list[int] | None = None) -> tuple[pa.Table, pd.DataFrame]:
         only = None if codes is None else pc.field("security_code").isin(codes)
         # Before a dataset's data begins there is nothing to read; the computed dates themselves must be there.
         clean_days, actions_days = (sessions[min(max(lo, starts[name]), first) : hi] for name in (CLEAN, ACTIONS))
-        clean = store.read_partitions(CLEAN, clean_days, columns=CLEAN_COLUMNS, where=kept if only is None else kept & only)
+        clean = store.read_table(CLEAN, clean_days, columns=CLEAN_COLUMNS, where=kept if only is None else kept & only)
         return clean, store.read_partitions(ACTIONS, actions_days, where=only)
 
     lo = max(first - (own_days - 1), 0)
-    clean, actions = read(lo, last + 1)
-    computed = clean.loc[clean[PARTITION_COLUMN] >= pd.Timestamp(trade_dates[0]), "security_code"].unique()
-    clean = clean[clean["security_code"].isin(computed)]
+    table, actions = read(lo, last + 1)
+    # Only the securities of the computed dates, kept in Arrow: the others' rows are never converted.
+    codes = table["security_code"]
+    computed = pc.unique(codes.filter(pc.greater_equal(table[PARTITION_COLUMN], pa.scalar(trade_dates[0], pa.date32()))))
+    clean = table_frame(table.filter(pc.is_in(codes, value_set=computed)))
     step = max(own_days, 1)
     while lo > starts[CLEAN] and len(short := _short_of_history(clean, trade_dates[0], own_days - 1)):
         hi, lo = lo, max(lo - step, starts[CLEAN])
         older, older_actions = read(lo, hi, short)
-        clean, actions = pd.concat([older, clean], ignore_index=True), pd.concat([older_actions, actions], ignore_index=True)
+        clean, actions = pd.concat([table_frame(older), clean], ignore_index=True), pd.concat([older_actions, actions], ignore_index=True)
         step *= 2
     return History(clean.reset_index(drop=True), actions.reset_index(drop=True), last + 1 - lo)
 

@@ -19,7 +19,7 @@ of the output rows: a single date then computes its short windows on a few rows 
 on the years of history its longest exponential average reads.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
@@ -34,12 +34,6 @@ PANEL_COLUMNS = ("security_code", "trade_date", *PRICE_COLUMNS, "volume", "turno
 class Panel:
     frame: pd.DataFrame  # security_code, trade_date, prices, volume, turnover, own_row, price_scale, volume_scale
     output: np.ndarray  # per row: whether its values are wanted (the computed trade dates)
-    own_days: int | None = None  # a window's own days before the first output row (``within``); None: all loaded
-    # The windows taken of one panel, by own days, shared by it and them all (their frames and outputs: a
-    # panel held there would hold the dict, a cycle only the garbage collector frees); and the seed rows
-    # of its averages.
-    _windows: dict[int, tuple[pd.DataFrame, np.ndarray]] = field(default_factory=dict, repr=False, compare=False)
-    _seeds: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def security(self) -> pd.Series:
@@ -55,24 +49,14 @@ class Panel:
 
     def within(self, own_days: int) -> "Panel":
         """The rows values reading ``own_days`` own days need: each security's from ``own_days - 1`` own
-        days before its first output row on (labels kept, own rows counted from there). Each window is
-        taken once, of the narrowest one already taken that holds it (families read 6 to 634 own days)."""
-        if self.own_days is not None and own_days >= self.own_days:
-            return self
-        if own_days not in self._windows:
-            wider = [days for days in self._windows if days > own_days]
-            base = Panel(*self._windows[min(wider)], min(wider)) if wider else self
-            self._windows[own_days] = base._cut(own_days)
-        return Panel(*self._windows[own_days], own_days, self._windows)
-
-    def _cut(self, own_days: int) -> tuple[pd.DataFrame, np.ndarray]:
+        days before its first output row on (labels kept, own rows counted from there)."""
         start = self._first_output_row - (own_days - 1)
         kept = self.own_row >= start
         if kept.all():
-            return self.frame, self.output
+            return self
         frame = self.frame[kept]  # a copy already: its own rows are replaced in place
         frame.isetitem(frame.columns.get_loc("own_row"), (self.own_row - np.maximum(start, 0))[kept])
-        return frame, self.output[kept]
+        return Panel(frame, self.output[kept])
 
     @cached_property
     def _first_output_row(self) -> np.ndarray:
@@ -114,20 +98,13 @@ class Panel:
         # y_t = decay * y_t-1 + alpha * x_t from y_0 = x_0, as pandas' ewm computes it, by an IIR filter
         # (SciPy's C loop, a third of pandas' time on a long panel).
         continuous = lfilter([alpha], [1.0, -decay], x, zi=[decay * x[0]])[0] if len(x) else x
-        start, has_seed = self._seed_rows(seed_row)
+        has_seed = np.repeat(self._group_sizes, self._group_sizes) > seed_row
+        start = np.where(has_seed, np.arange(len(self.frame)) - self.own_row + seed_row, 0)  # the security's seed row
         seed_values = (x if seed is None else (seed / scale).to_numpy())[start]
         steps = self.own_row - seed_row
         restarted = continuous - self._powers(decay)[np.maximum(steps, 0)] * (continuous[start] - seed_values)
         valid = has_seed & (steps >= min_periods - 1)
         return pd.Series(np.where(valid, restarted, np.nan), index=values.index) * scale
-
-    def _seed_rows(self, seed_row: int) -> tuple[np.ndarray, np.ndarray]:
-        """Per row, the position of its security's own row ``seed_row`` (0 where it has none), and
-        whether it has one; the same for every average seeded there."""
-        if seed_row not in self._seeds:
-            has_seed = np.repeat(self._group_sizes, self._group_sizes) > seed_row
-            self._seeds[seed_row] = np.where(has_seed, np.arange(len(self.frame)) - self.own_row + seed_row, 0), has_seed
-        return self._seeds[seed_row]
 
     def _powers(self, decay: float) -> np.ndarray:
         """``decay`` to the power of every own row: looked up, which is four times faster than ``np.power``."""

@@ -5,25 +5,46 @@ feature's summary statistics) and its feature definitions as an artifact.
 ``mlflow`` is imported here only: MLflow takes seconds to import, and only runs that track pay it.
 """
 
+import time
+from typing import TYPE_CHECKING
+
 import pandas as pd
 
 from bse_platform.features.catalog import definitions_version, entry
 from bse_platform.features.family import FamilyResult, FeatureFamily
 
+if TYPE_CHECKING:
+    from mlflow.entities import RunInfo
+
 STATISTICS = ("mean", "std", "min", "max")
 
 
-def log_family_run(family: FeatureFamily, result: FamilyResult, trade_dates: list[str], tags: dict[str, str]) -> str:
-    """One run, nested in the active one, for ``family`` computed over ``trade_dates``; its id.
+def log_family_run(
+    parent: "RunInfo", family: FeatureFamily, result: FamilyResult, trade_dates: list[str], tags: dict[str, str]
+) -> str:
+    """One run, nested in ``parent``, for ``family`` computed over ``trade_dates``; its id. Logged
+    through a client, not MLflow's active run (the calling thread's), so that any thread can log it.
     It ends FINISHED, or FAILED if logging raises."""
     import mlflow
+    from mlflow.entities import Metric, Param
+    from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
 
-    with mlflow.start_run(run_name=f"{family.name} {trade_dates[0]}..{trade_dates[-1]}", nested=True, tags=tags) as run:
-        # The artifact first: MLflow reads the whole run back to find where its artifacts go.
-        mlflow.log_dict(feature_definitions(family), "feature_definitions.json")
-        mlflow.log_params(family_params(family, trade_dates))
-        mlflow.log_metrics(family_metrics(family, result.rows))
-    return run.info.run_id
+    client = mlflow.MlflowClient()
+    run_name = f"{family.name} {trade_dates[0]}..{trade_dates[-1]}"
+    run_id = client.create_run(parent.experiment_id, tags={**tags, MLFLOW_PARENT_RUN_ID: parent.run_id}, run_name=run_name).info.run_id
+    try:
+        client.log_dict(run_id, feature_definitions(family), "feature_definitions.json")
+        now = int(time.time() * 1000)
+        client.log_batch(
+            run_id,
+            metrics=[Metric(name, value, now, 0) for name, value in family_metrics(family, result.rows).items()],
+            params=[Param(name, str(value)) for name, value in family_params(family, trade_dates).items()],
+        )
+    except BaseException:
+        client.set_terminated(run_id, "FAILED")
+        raise
+    client.set_terminated(run_id, "FINISHED")
+    return run_id
 
 
 def family_params(family: FeatureFamily, trade_dates: list[str]) -> dict[str, str | int]:
