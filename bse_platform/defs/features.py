@@ -115,7 +115,7 @@ def feature_families(
 ):
     """Every selected family, from one read of the history and one adjusted panel; each family
     materialized logs a run in MLflow, in the Dagster run's own (``mlflow``: defs/tracking.py)."""
-    runs = _FamilyRuns(context, mlflow.active_run().info)
+    runs = _FamilyRuns(context, mlflow.active_run())
     try:
         with freed_memory_kept():  # the run's arrays reuse the memory of those freed before them
             yield from _materialize(context, config, storage, runs)
@@ -144,11 +144,15 @@ class _FamilyRuns:
         self._context, self._parent = context, parent
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mlflow")
         self._logged: dict[str, Future] = {}
+        if parent is None:
+            context.log.warning("no active MLflow run: the families' runs are not logged")
 
     def log(self, family: FeatureFamily, result: FamilyResult, partitions: list[str]) -> None:
+        if self._parent is None:
+            return
         # Not dagster-mlflow's `dagster_run_id` tag: it resumes the first run carrying it as the Dagster run's own.
         tags = {"dagster.run_id": self._context.run.run_id, "dagster.asset_key": family.name}
-        self._logged[family.name] = self._pool.submit(log_family_run, self._parent, family, result, partitions, tags)
+        self._logged[family.name] = self._pool.submit(log_family_run, self._parent.info, family, result, partitions, tags)
 
     def wait(self) -> None:
         """Until every run is logged; one that could not be is a warning."""
