@@ -10,7 +10,7 @@ history (``BackfillPolicy.multi_run``: at most MAX_TRADE_DATES_PER_RUN dates per
 memory on long backfills) and stores each date as its own partition with its own metadata and
 check evaluations. Each family's drift check judges a date against the DRIFT_WINDOW trade dates
 before it (``features.drift``): those of the run from its rows, earlier ones from the store in one
-read. A run that selects a family's checks without the family re-evaluates them on the stored
+read per family, made while the families compute. A run that selects a family's checks without the family re-evaluates them on the stored
 partitions. Corporate actions that change after features were built are followed up by
 the sensor in defs/automation.py.
 """
