@@ -10,7 +10,8 @@ computation in the kernel, zeroing pages (``perf``: ``clear_page_erms`` under pa
 conversions to pandas) are taken from the same malloc meanwhile, rather than Arrow's mimalloc, which
 hands its freed pages back too: reading a daily partition's history took 1.5 s that way, 1.0 s this
 way. Afterwards the freed memory goes back to the kernel, so a process running one run after another
-does not carry the heap of one into the next.
+does not carry the heap of one into the next (the mmap threshold stays at the value set: glibc has no
+way back to its adaptive one).
 """
 
 import ctypes
