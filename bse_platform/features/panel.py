@@ -7,9 +7,8 @@ the security's own trading days: a suspended security keeps its history.
 
 Kernels run on the long arrays (pandas' C loops) rather than per security, and are made exact per
 security: values are divided by a per-security scale so that nothing of one security's magnitude
-leaks into the next one's sums, windows that reach into the previous security are masked, and
-exponential averages are restarted at each security's seed row with the closed form
-``f_t = e_t - (1-a)^(t-j) * (e_j - seed_j)``.
+leaks into the next one's sums, and windows that reach into the previous security are masked.
+Exponential averages run along a grid of one row per security, each row filtered from its own seed.
 
 Kernels mask only what crosses into another security. The rows loaded for a security are its whole
 history or at least the own days its longest window needs (``history.read_history``), so a window
@@ -19,7 +18,7 @@ of the output rows: a single date then computes its short windows on a few rows 
 on the years of history its longest exponential average reads.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
@@ -32,38 +31,45 @@ PANEL_COLUMNS = ("security_code", "trade_date", *PRICE_COLUMNS, "volume", "turno
 
 @dataclass(frozen=True)
 class Panel:
-    frame: pd.DataFrame  # security_code, trade_date, prices, volume, turnover, own_row, price_scale, volume_scale
-    output: np.ndarray  # per row: whether its values are wanted (the computed trade dates)
-
-    @property
-    def security(self) -> pd.Series:
-        return self.frame["security_code"]
+    frame: pd.DataFrame  # every row: security_code, trade_date, prices, volume, turnover, own_row, price_scale, volume_scale
+    output: np.ndarray  # per row of the panel: whether its values are wanted (the computed trade dates)
+    rows: np.ndarray | None = None  # the positions in ``frame`` of the panel's rows (``within``); None: all of them
+    _columns: dict[str, pd.Series] = field(default_factory=dict, repr=False, compare=False)
 
     def column(self, name: str) -> pd.Series:
-        return self.frame[name]
+        """A column of the panel's rows, taken from ``frame`` when first asked for: a family reads a
+        few of its columns, so a ``within`` copies those alone."""
+        if name not in self._columns:
+            whole = self.frame[name]
+            self._columns[name] = whole if self.rows is None else pd.Series(whole.to_numpy()[self.rows], self.index, name=name)
+        return self._columns[name]
 
-    @property
+    @cached_property
+    def index(self) -> pd.Index:
+        return self.frame.index if self.rows is None else self.frame.index[self.rows]
+
+    @cached_property
     def own_row(self) -> np.ndarray:
-        """0-based position of each row within its security's own days."""
-        return self.frame["own_row"].to_numpy()
+        """0-based position of each row within its security's own days (of the panel's rows)."""
+        return self.column("own_row").to_numpy()
 
     def within(self, own_days: int) -> "Panel":
         """The rows values reading ``own_days`` own days need: each security's from ``own_days - 1`` own
-        days before its first output row on (labels kept, own rows counted from there)."""
+        days before its first output row on (own rows counted from there)."""
         start = self._first_output_row - (own_days - 1)
         kept = self.own_row >= start
         if kept.all():
             return self
-        frame = self.frame[kept]  # a copy already: its own rows are replaced in place
-        frame.isetitem(frame.columns.get_loc("own_row"), (self.own_row - np.maximum(start, 0))[kept])
-        return Panel(frame, self.output[kept])
+        positions = np.flatnonzero(kept) if self.rows is None else self.rows[kept]
+        own_row = pd.Series((self.own_row - np.maximum(start, 0))[kept], self.frame.index[positions], name="own_row")
+        return Panel(self.frame, self.output[kept], positions, {"own_row": own_row})
 
     @cached_property
     def _first_output_row(self) -> np.ndarray:
         """Per row, the own row of its security's first output row (past any row: none)."""
-        if not len(self.frame):
+        if not len(self.own_row):
             return self.own_row
-        outputs = np.where(self.output, self.own_row, len(self.frame))
+        outputs = np.where(self.output, self.own_row, len(self.own_row))
         return np.repeat(np.minimum.reduceat(outputs, self._group_starts), self._group_sizes)
 
     def shift(self, values: pd.Series, periods: int) -> pd.Series:
@@ -89,26 +95,36 @@ class Panel:
         seed_row: int = 0,
         seed: pd.Series | None = None,
     ) -> pd.Series:
-        """Exponential average (pandas ``adjust=False``), restarted in each security at its own row
+        """Exponential average (pandas ``adjust=False``), started in each security at its own row
         ``seed_row`` from ``seed`` there (default: the value itself); null until ``min_periods`` rows
         counted from the seed."""
-        scale = self._scale(values)
-        x = (values / scale).fillna(0.0).to_numpy()  # rows before the seed are cancelled out below
-        decay = 1.0 - alpha
-        # y_t = decay * y_t-1 + alpha * x_t from y_0 = x_0, as pandas' ewm computes it, by an IIR filter
-        # (SciPy's C loop, a third of pandas' time on a long panel).
-        continuous = lfilter([alpha], [1.0, -decay], x, zi=[decay * x[0]])[0] if len(x) else x
-        has_seed = np.repeat(self._group_sizes, self._group_sizes) > seed_row
-        start = np.where(has_seed, np.arange(len(self.frame)) - self.own_row + seed_row, 0)  # the security's seed row
-        seed_values = (x if seed is None else (seed / scale).to_numpy())[start]
-        steps = self.own_row - seed_row
-        restarted = continuous - self._powers(decay)[np.maximum(steps, 0)] * (continuous[start] - seed_values)
-        valid = has_seed & (steps >= min_periods - 1)
-        return pd.Series(np.where(valid, restarted, np.nan), index=values.index) * scale
+        if not len(values):
+            return values.astype("float64")
+        x = values.to_numpy(dtype="float64", na_value=0.0)  # rows before the seed are replaced by it
+        securities, seeds = self._seed_rows(seed_row)
+        seed_values = (x if seed is None else seed.to_numpy(dtype="float64"))[seeds]
+        # One row of the grid per security: its own days from column 0, its seed up to column seed_row,
+        # so the filter's state starts there; what follows its last day is never read.
+        grid = np.zeros((len(self._group_starts), self._longest + 1))
+        grid.reshape(-1)[self._grid_positions] = x
+        grid[securities, : seed_row + 1] = seed_values[:, None]
+        initial = np.zeros((len(grid), 1))
+        initial[securities, 0] = (1.0 - alpha) * seed_values
+        # y_t = (1 - alpha) * y_t-1 + alpha * x_t, as pandas' ewm computes it: SciPy's C loop along each row.
+        averaged = lfilter([alpha], [1.0, alpha - 1.0], grid, axis=1, zi=initial)[0].ravel()[self._grid_positions]
+        averaged[self.own_row < seed_row + min_periods - 1] = np.nan
+        return pd.Series(averaged, index=values.index)
 
-    def _powers(self, decay: float) -> np.ndarray:
-        """``decay`` to the power of every own row: looked up, which is four times faster than ``np.power``."""
-        return decay ** np.arange(self._longest + 1, dtype="float64")
+    def _seed_rows(self, seed_row: int) -> tuple[np.ndarray, np.ndarray]:
+        """The securities with an own row ``seed_row`` (their numbers in panel order), and its row."""
+        securities = np.flatnonzero(self._group_sizes > seed_row)
+        return securities, self._group_starts[securities] + seed_row
+
+    @cached_property
+    def _grid_positions(self) -> np.ndarray:
+        """Each row's cell in a grid of one row per security and one column per own day."""
+        security_number = np.repeat(np.arange(len(self._group_starts)), self._group_sizes)
+        return security_number * (self._longest + 1) + self.own_row
 
     @cached_property
     def _longest(self) -> int:
@@ -121,7 +137,7 @@ class Panel:
 
     @cached_property
     def _group_sizes(self) -> np.ndarray:
-        return np.diff(np.append(self._group_starts, len(self.frame)))
+        return np.diff(np.append(self._group_starts, len(self.own_row)))
 
     def _scale(self, values: pd.Series) -> pd.Series:
         """Each security's typical magnitude of ``values`` (1 where it has none): its mean absolute
@@ -147,54 +163,70 @@ def adjusted_panel(clean: pd.DataFrame, actions: pd.DataFrame, instrument_classe
     pre-action close, so it is adjusted by that day's factor too.
     """
     # Each column taken once, of the rows kept, in (security_code, trade_date) order: no filtered or
-    # sorted copy of the whole frame, and no consolidated copy of the panel's columns.
+    # sorted copy of the whole frame, and no consolidated copy of the panel's columns. The arrays taken
+    # are the panel's own, adjusted in place.
     kept = np.flatnonzero(clean["instrument_class"].isin(list(instrument_classes)).to_numpy())
     codes, days = clean["security_code"].to_numpy()[kept], clean["trade_date"].to_numpy()[kept]
     order = kept[np.lexsort((days, codes))]
     columns = {name: clean[name].to_numpy() for name in ("security_code", "trade_date", *PRICE_COLUMNS, "turnover")}
     columns["volume"] = clean["volume"].to_numpy(dtype="float64", na_value=np.nan)
-    frame = pd.DataFrame({name: columns[name][order] for name in PANEL_COLUMNS}, copy=False)
-    codes, positions = frame["security_code"].to_numpy(), np.arange(len(frame))
-    starts = np.where(np.r_[True, codes[1:] != codes[:-1]], positions, 0) if len(frame) else positions
-    frame["own_row"] = positions - np.maximum.accumulate(starts)  # from each security's first row
+    columns = {name: np.take(columns[name], order) for name in PANEL_COLUMNS}
+    codes, positions = columns["security_code"], np.arange(len(order))
+    starts = np.where(np.r_[True, codes[1:] != codes[:-1]], positions, 0) if len(order) else positions
+    own_row = positions - np.maximum.accumulate(starts)  # from each security's first row
 
-    day_factors = _factors_by_row(frame, actions)
-    # Factors of the actions from this row on (cum_from) and after it (cum_after), per security.
-    reverse = day_factors.iloc[::-1].groupby(frame["security_code"].iloc[::-1], sort=False).cumprod().iloc[::-1]
-    price_after = reverse["price_factor"] / day_factors["price_factor"]
-    volume_after = reverse["volume_factor"] / day_factors["volume_factor"]
+    price_after, volume_after, price_on = _factors_after(codes, columns["trade_date"], own_row, actions)
     for name in ("open", "high", "low", "close"):
-        frame[name] = frame[name] * price_after
-    frame["prev_close"] = frame["prev_close"] * reverse["price_factor"]
-    frame["volume"] = frame["volume"] * volume_after
-    frame["price_scale"] = price_after  # divide a price-like value by it to get the row date's units
-    frame["volume_scale"] = volume_after
-    frame["action_factor"] = day_factors["price_factor"]  # != 1 on the day a corporate action took effect
+        columns[name] *= price_after
+    columns["prev_close"] *= price_after * price_on
+    columns["volume"] *= volume_after
+    frame = pd.DataFrame(
+        {**columns, "own_row": own_row,
+         "price_scale": price_after,  # divide a price-like value by it to get the row date's units
+         "volume_scale": volume_after,
+         "action_factor": price_on},  # != 1 on the day a corporate action took effect
+        copy=False,
+    )  # fmt: skip
     return Panel(frame, frame["trade_date"].isin(pd.to_datetime(pd.Series(sorted(trade_dates)))).to_numpy())
 
 
-def _factors_by_row(frame: pd.DataFrame, actions: pd.DataFrame) -> pd.DataFrame:
-    """Per panel row, the product of the factors of actions taking effect on that row."""
-    factors = pd.DataFrame({"price_factor": 1.0, "volume_factor": 1.0}, index=frame.index)
-    if actions.empty:
-        return factors
+def _factors_after(
+    codes: np.ndarray, days: np.ndarray, own_row: np.ndarray, actions: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per row (sorted by security and day): the product of the price factors of the security's actions
+    taking effect after it, the same of their volume factors, and the price factor taking effect on it."""
+    price_after, volume_after, price_on, volume_on = (np.ones(len(codes)) for _ in range(4))
+    rows, price, volume = _actions_by_row(codes, days, actions)
+    price_on[rows], volume_on[rows] = price, volume
+    if not len(rows):
+        return price_after, volume_after, price_on
+    # A reverse cumulative product per security, of the rows of securities with an action alone.
+    security_number = np.cumsum(own_row == 0)
+    affected = np.flatnonzero(np.isin(security_number, security_number[rows]))
+    on = pd.DataFrame({"price": price_on[affected], "volume": volume_on[affected]})
+    from_row = on.iloc[::-1].groupby(security_number[affected][::-1], sort=False).cumprod().iloc[::-1]
+    price_after[affected] = from_row["price"].to_numpy() / on["price"].to_numpy()
+    volume_after[affected] = from_row["volume"].to_numpy() / on["volume"].to_numpy()
+    return price_after, volume_after, price_on
+
+
+def _actions_by_row(codes: np.ndarray, days: np.ndarray, actions: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The rows corporate actions take effect on, and the products of their price and volume factors there."""
     known = actions.dropna(subset=["price_factor", "volume_factor"])
-    known = known[known["security_code"].isin(frame["security_code"].unique())]
     if known.empty:
-        return factors
+        return np.array([], dtype="int64"), np.array([]), np.array([])
     # The first row of the security dated on or after the ex-date: rows are sorted by one key of
     # security and day (trade dates are whole days, so an ex-date counts from its day on, rounded up).
-    row_keys = _security_day_key(frame["security_code"], frame["trade_date"])
-    action_keys = _security_day_key(known["security_code"], known["ex_date"].dt.ceil("D"))
+    row_keys = _security_day_key(codes, days)
+    action_keys = _security_day_key(known["security_code"].to_numpy(), known["ex_date"].dt.ceil("D").to_numpy())
     at = np.searchsorted(row_keys, action_keys)
-    found = at < len(frame)
-    found[found] = frame["security_code"].to_numpy()[at[found]] == known["security_code"].to_numpy()[found]
-    targets = known.loc[found, ["price_factor", "volume_factor"]].assign(index=at[found])
-    per_row = targets.groupby("index")[["price_factor", "volume_factor"]].prod()
-    factors.loc[per_row.index, ["price_factor", "volume_factor"]] = per_row.to_numpy()
-    return factors
+    found = at < len(codes)
+    found[found] = codes[at[found]] == known["security_code"].to_numpy()[found]
+    targets = known.loc[found, ["price_factor", "volume_factor"]].assign(row=at[found])
+    per_row = targets.groupby("row")[["price_factor", "volume_factor"]].prod()
+    return per_row.index.to_numpy(), per_row["price_factor"].to_numpy(), per_row["volume_factor"].to_numpy()
 
 
-def _security_day_key(codes: pd.Series, days: pd.Series) -> np.ndarray:
+def _security_day_key(codes: np.ndarray, days: np.ndarray) -> np.ndarray:
     """One integer ordered as (security_code, day): days since 1970 fit in 20 bits until the year 4840."""
-    return (codes.to_numpy().astype("int64") << 20) + days.to_numpy().astype("datetime64[D]").astype("int64")
+    return (codes.astype("int64") << 20) + days.astype("datetime64[D]").astype("int64")
