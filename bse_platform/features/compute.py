@@ -36,7 +36,7 @@ def compute_families(
     denominator are null.
     """
     panel = adjusted_panel(clean, actions, instrument_classes, trade_dates)
-    keys = panel.frame[["trade_date", "security_code"]]
+    keys = pd.DataFrame({name: panel.column(name) for name in ("trade_date", "security_code")})
     order = keys[panel.output].sort_values(["trade_date", "security_code"]).index
     outputs = _OutputRows(panel, order, available_at(keys.loc[order, "trade_date"], publication_time))
     return {family.name: _family_rows(family, panel, outputs) for family in families}
@@ -52,12 +52,13 @@ class _OutputRows:
 
     def __init__(self, panel: Panel, order: pd.Index, stamps: pd.Series):
         self.order = order
-        taken = panel.frame.loc[order, ["trade_date", "security_code", "price_scale", "volume_scale", "action_factor"]]
-        self.keys = {"trade_date": taken["trade_date"].to_numpy(), "security_code": taken["security_code"].to_numpy(),
-                     "available_at": stamps.array}  # fmt: skip
-        self.scales = {"price": taken["price_scale"].to_numpy(), "volume": taken["volume_scale"].to_numpy()}
-        self.action_factor = taken["action_factor"].reset_index(drop=True)
-        self.own_row = panel.own_row[order]
+        at = order.to_numpy()  # labels of the whole panel's rows: their positions
+        names = ("trade_date", "security_code", "price_scale", "volume_scale", "action_factor")
+        taken = {name: panel.column(name).to_numpy()[at] for name in names}
+        self.keys = {"trade_date": taken["trade_date"], "security_code": taken["security_code"], "available_at": stamps.array}
+        self.scales = {"price": taken["price_scale"], "volume": taken["volume_scale"]}
+        self.action_factor = pd.Series(taken["action_factor"])
+        self.own_row = panel.own_row[at]
         self._positions: dict[int, tuple[pd.Index, np.ndarray]] = {}  # by id(index); the index held so its id stays its own
 
     def values(self, computed: pd.Series) -> np.ndarray:

@@ -1,6 +1,6 @@
 """The adjusted price history every family computes on, and windows over each security's own days.
 
-A ``Panel`` is one long frame sorted by (security_code, trade_date): every clean row of the equity
+A ``Panel`` is the rows sorted by (security_code, trade_date) of every clean row of the equity
 instruments in the loaded sessions, with prices back-adjusted for splits, bonus issues and
 consolidations up to ``as_of`` (the last output date) and volumes adjusted inversely. Windows count
 the security's own trading days: a suspended security keeps its history.
@@ -25,28 +25,50 @@ import numpy as np
 import pandas as pd
 from scipy.signal import lfilter
 
-PRICE_COLUMNS = ("open", "high", "low", "close", "prev_close")
-PANEL_COLUMNS = ("security_code", "trade_date", *PRICE_COLUMNS, "volume", "turnover")
+# The clean columns a panel takes, each with the factor of ``Adjustment.factors`` that adjusts it (None: none).
+ADJUSTED_BY = {"open": "price", "high": "price", "low": "price", "close": "price", "prev_close": "prev_close",
+               "volume": "volume", "turnover": None}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Adjustment:
+    """Every row of the panel, in (security_code, trade_date) order: which clean row it is, and the
+    factors that express its prices and volume in the units of the panel's last trade date."""
+
+    clean: pd.DataFrame  # the clean rows, as read (not copied)
+    order: np.ndarray  # per panel row, its position in ``clean``
+    columns: dict[str, np.ndarray]  # per panel row: security_code, trade_date, own_row, price_scale, volume_scale, action_factor
+    factors: dict[str, np.ndarray]  # per panel row and ADJUSTED_BY factor
+
+    def taken(self, name: str, rows: np.ndarray | None) -> np.ndarray:
+        """Column ``name`` of the panel's ``rows`` (None: all), adjusted; a clean column is taken anew."""
+        if name in self.columns:
+            return self.columns[name] if rows is None else self.columns[name][rows]
+        at = self.order if rows is None else self.order[rows]
+        values = self.clean[name].array.take(at)  # pandas' take: nullable volumes stay nullable until converted
+        values = values.to_numpy(dtype="float64", na_value=np.nan) if name == "volume" else np.asarray(values, dtype="float64")
+        if factor := ADJUSTED_BY[name]:
+            values *= self.factors[factor] if rows is None else self.factors[factor][rows]
+        return values
 
 
 @dataclass(frozen=True)
 class Panel:
-    frame: pd.DataFrame  # every row: security_code, trade_date, prices, volume, turnover, own_row, price_scale, volume_scale
+    adjustment: Adjustment
     output: np.ndarray  # per row of the panel: whether its values are wanted (the computed trade dates)
-    rows: np.ndarray | None = None  # the positions in ``frame`` of the panel's rows (``within``); None: all of them
+    rows: np.ndarray | None = None  # the panel's rows, of all the adjustment's (``within``); None: all of them
     _columns: dict[str, pd.Series] = field(default_factory=dict, repr=False, compare=False)
 
     def column(self, name: str) -> pd.Series:
-        """A column of the panel's rows, taken from ``frame`` when first asked for: a family reads a
-        few of its columns, so a ``within`` copies those alone."""
+        """A column of the panel's rows, taken and adjusted when first asked for: a family reads a few
+        columns, most of them over a few weeks of own days, so only those rows of those are taken."""
         if name not in self._columns:
-            whole = self.frame[name]
-            self._columns[name] = whole if self.rows is None else pd.Series(whole.to_numpy()[self.rows], self.index, name=name)
+            self._columns[name] = pd.Series(self.adjustment.taken(name, self.rows), self.index, name=name, copy=False)
         return self._columns[name]
 
     @cached_property
     def index(self) -> pd.Index:
-        return self.frame.index if self.rows is None else self.frame.index[self.rows]
+        return pd.RangeIndex(len(self.output)) if self.rows is None else pd.Index(self.rows)
 
     @cached_property
     def own_row(self) -> np.ndarray:
@@ -60,9 +82,9 @@ class Panel:
         kept = self.own_row >= start
         if kept.all():
             return self
-        positions = np.flatnonzero(kept) if self.rows is None else self.rows[kept]
-        own_row = pd.Series((self.own_row - np.maximum(start, 0))[kept], self.frame.index[positions], name="own_row")
-        return Panel(self.frame, self.output[kept], positions, {"own_row": own_row})
+        rows = np.flatnonzero(kept) if self.rows is None else self.rows[kept]
+        own_row = pd.Series((self.own_row - np.maximum(start, 0))[kept], pd.Index(rows), name="own_row")
+        return Panel(self.adjustment, self.output[kept], rows, {"own_row": own_row})
 
     @cached_property
     def _first_output_row(self) -> np.ndarray:
@@ -162,32 +184,24 @@ def adjusted_panel(clean: pd.DataFrame, actions: pd.DataFrame, instrument_classe
     security's first own day on or after its ex-date; BSE's previous close on that day is the raw
     pre-action close, so it is adjusted by that day's factor too.
     """
-    # Each column taken once, of the rows kept, in (security_code, trade_date) order: no filtered or
-    # sorted copy of the whole frame, and no consolidated copy of the panel's columns. The arrays taken
-    # are the panel's own, adjusted in place.
+    # The panel's order, and its columns taken when a family asks for them (``Adjustment.taken``):
+    # no filtered or sorted copy of the whole frame.
     kept = np.flatnonzero(clean["instrument_class"].isin(list(instrument_classes)).to_numpy())
     codes, days = clean["security_code"].to_numpy()[kept], clean["trade_date"].to_numpy()[kept]
     order = kept[np.lexsort((days, codes))]
-    columns = {name: clean[name].to_numpy() for name in ("security_code", "trade_date", *PRICE_COLUMNS, "turnover")}
-    columns["volume"] = clean["volume"].to_numpy(dtype="float64", na_value=np.nan)
-    columns = {name: np.take(columns[name], order) for name in PANEL_COLUMNS}
-    codes, positions = columns["security_code"], np.arange(len(order))
+    codes, days, positions = clean["security_code"].to_numpy()[order], clean["trade_date"].to_numpy()[order], np.arange(len(order))
     starts = np.where(np.r_[True, codes[1:] != codes[:-1]], positions, 0) if len(order) else positions
     own_row = positions - np.maximum.accumulate(starts)  # from each security's first row
 
-    price_after, volume_after, price_on = _factors_after(codes, columns["trade_date"], own_row, actions)
-    for name in ("open", "high", "low", "close"):
-        columns[name] *= price_after
-    columns["prev_close"] *= price_after * price_on
-    columns["volume"] *= volume_after
-    frame = pd.DataFrame(
-        {**columns, "own_row": own_row,
-         "price_scale": price_after,  # divide a price-like value by it to get the row date's units
-         "volume_scale": volume_after,
-         "action_factor": price_on},  # != 1 on the day a corporate action took effect
-        copy=False,
-    )  # fmt: skip
-    return Panel(frame, frame["trade_date"].isin(pd.to_datetime(pd.Series(sorted(trade_dates)))).to_numpy())
+    price_after, volume_after, price_on = _factors_after(codes, days, own_row, actions)
+    columns = {"security_code": codes, "trade_date": days, "own_row": own_row,
+               "price_scale": price_after,  # divide a price-like value by it to get the row date's units
+               "volume_scale": volume_after,
+               "action_factor": price_on}  # != 1 on the day a corporate action took effect  # fmt: skip
+    # BSE's previous close on the day an action takes effect is the raw pre-action close: that day's factor adjusts it too.
+    factors = {"price": price_after, "prev_close": price_after * price_on, "volume": volume_after}
+    output = pd.Series(days, copy=False).isin(pd.to_datetime(pd.Series(sorted(trade_dates)))).to_numpy()
+    return Panel(Adjustment(clean, order, columns, factors), output)
 
 
 def _factors_after(

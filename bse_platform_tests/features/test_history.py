@@ -95,6 +95,20 @@ def test_a_missing_partition_in_the_history_is_an_error_naming_it(store, tmp_pat
     assert len(read_history(gapped, SESSIONS, [SESSIONS[-11]], 21).clean)  # before the gap: nothing missing
 
 
+def test_thin_securities_read_clean_history_from_before_the_first_stored_corporate_actions(store, tmp_path):
+    """Corporate actions materialized for fewer sessions than the clean history: a thin security's
+    older clean rows are read, and no corporate action before the first stored date is asked for."""
+    later = ObjectStore(str(tmp_path))
+    actions_start = SESSIONS[-300]
+    for day in SESSIONS:
+        later.write_partition(CLEAN, day, store.read_partitions(CLEAN, [day]))
+        if day >= actions_start:
+            later.write_partition(ACTIONS, day, store.read_partitions(ACTIONS, [day]))
+    history = read_history(later, SESSIONS, [SESSIONS[-1]], FAMILIES["moving_averages"].own_days)
+    assert history.clean["trade_date"].min() < pd.Timestamp(actions_start)  # thin securities reach back past it
+    assert (history.actions["trade_date"] >= pd.Timestamp(actions_start)).all()
+
+
 def test_the_dates_a_late_action_changes_end_when_the_security_has_enough_own_days_since(store, market):
     ex, own_days = SESSIONS[100], 21
     after = SESSIONS[100:]
