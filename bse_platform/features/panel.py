@@ -1,9 +1,10 @@
 """The adjusted price history every family computes on, and windows over each security's own days.
 
-A ``Panel`` is the rows sorted by (security_code, trade_date) of every clean row of the equity
-instruments in the loaded sessions, with prices back-adjusted for splits, bonus issues and
-consolidations up to ``as_of`` (the last output date) and volumes adjusted inversely. Windows count
-the security's own trading days: a suspended security keeps its history.
+A ``Panel`` is every clean row of the equity instruments in the loaded sessions, sorted by
+(security_code, trade_date), with prices back-adjusted for splits, bonus issues and consolidations
+up to the last loaded date and volumes adjusted inversely; a column is taken from the clean rows
+when a family first reads it. Windows count the security's own trading days: a suspended security
+keeps its history.
 
 Kernels run on the long arrays (pandas' C loops) rather than per security, and are made exact per
 security: values are divided by a per-security scale so that nothing of one security's magnitude

@@ -126,9 +126,14 @@ def run_part(folder: str, part: str, mirror_url: str) -> dict:
         job = build_definitions(StorageResource(base_uri=f"{folder}/data"), bse).resolve_job_def("build_features")
 
         def execute(chunk: list[dt.date], breakdown: Breakdown) -> float:
-            tags = {"dagster/asset_partition_range_start": chunk[0].isoformat(), "dagster/asset_partition_range_end": chunk[-1].isoformat()}
+            # A date alone as the publication sensor requests it (a partition key), a range as a backfill's run.
+            if len(chunk) == 1:
+                partition = {"partition_key": chunk[0].isoformat()}
+            else:
+                partition = {"tags": {"dagster/asset_partition_range_start": chunk[0].isoformat(),
+                                      "dagster/asset_partition_range_end": chunk[-1].isoformat()}}  # fmt: skip
             with breakdown.measuring(instance):
-                assert job.execute_in_process(instance=instance, tags=tags, run_config=quiet).success
+                assert job.execute_in_process(instance=instance, run_config=quiet, **partition).success
             return breakdown.wall
 
         baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
