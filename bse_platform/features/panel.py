@@ -188,8 +188,7 @@ def adjusted_panel(clean: pd.DataFrame, actions: pd.DataFrame, instrument_classe
     # The panel's order, and its columns taken when a family asks for them (``Adjustment.taken``):
     # no filtered or sorted copy of the whole frame.
     kept = np.flatnonzero(clean["instrument_class"].isin(list(instrument_classes)).to_numpy())
-    codes, days = clean["security_code"].to_numpy()[kept], clean["trade_date"].to_numpy()[kept]
-    order = kept[np.lexsort((days, codes))]
+    order = kept[np.lexsort((clean["trade_date"].to_numpy()[kept], clean["security_code"].to_numpy()[kept]))]
     codes, days, positions = clean["security_code"].to_numpy()[order], clean["trade_date"].to_numpy()[order], np.arange(len(order))
     starts = np.where(np.r_[True, codes[1:] != codes[:-1]], positions, 0) if len(order) else positions
     own_row = positions - np.maximum.accumulate(starts)  # from each security's first row
