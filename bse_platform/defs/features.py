@@ -10,9 +10,9 @@ history (``BackfillPolicy.multi_run``: at most MAX_TRADE_DATES_PER_RUN dates per
 memory on long backfills) and stores each date as its own partition with its own metadata and
 check evaluations. Each family's drift check judges a date against the DRIFT_WINDOW trade dates
 before it (``features.drift``): those of the run from its rows, earlier ones from the store in one
-read per family, made while the families compute. A run that selects a family's checks without the family re-evaluates them on the stored
-partitions. Corporate actions that change after features were built are followed up by
-the sensor in defs/automation.py.
+read per family, made while the families compute. A run that selects a family's checks without the
+family re-evaluates them on the stored partitions. Corporate actions that change after features
+were built are followed up by the sensor in defs/automation.py.
 """
 
 import datetime as dt
@@ -182,7 +182,7 @@ def _materialize(context: AssetExecutionContext, config: FeatureConfig, storage:
         f"left out, of other classes: {left_out.sum().to_dict()}"
     )
     references = reference_dates(sessions, days)
-    # The drift references are read while the families compute: Arrow's scan on the core NumPy leaves free.
+    # The drift references are read while the families compute: Arrow's scan releases the GIL as NumPy's loops do.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="references") as reader:
         stored_references = reader.submit(lambda: {f.name: _stored_reference_rows(store, f, references) for f in families})
         results = compute_families(
